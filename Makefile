@@ -1,0 +1,63 @@
+# One command to run the app, one to run every test. Both set up what they need first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HTMX_VERSION := 2.0.11
+AXE_VERSION := 4.14.1
+VENDOR := tests/.vendor
+HOST ?= 127.0.0.1
+PORT ?= 5000
+WORKERS ?= 4
+
+.PHONY: run test serve lint browser vendor clean
+
+$(VENV)/.app: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[postgres]'
+	touch $@
+
+# The nemo-platform SDK is installed without its (large) dependency tree: the adapters client
+# needs only what the test extra lists.
+$(VENV)/.test: $(VENV)/.app
+	$(PY) -m pip install -q -e '.[test,postgres]'
+	$(PY) -m pip install -q --no-deps 'nemo-platform==0.3.0'
+	touch $@
+
+## run: set up and serve the app on http://127.0.0.1:5000 (SQLite in instance/)
+run: $(VENV)/.app
+	$(VENV)/bin/flask --app webui run --host $(HOST) --port $(PORT)
+
+## serve: production serving with gunicorn, $(WORKERS) workers, bound to 127.0.0.1
+serve: $(VENV)/.app
+	$(VENV)/bin/gunicorn -w $(WORKERS) -b $(HOST):$(PORT) --no-control-socket 'webui:create_app()'
+
+## browser: Debian's Chromium for the browser tests
+browser:
+	@command -v chromium >/dev/null || { apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+## vendor: the pinned htmx file and axe-core, for the browser tests (never committed)
+vendor: $(VENDOR)/htmx.min.js $(VENDOR)/axe.min.js
+
+$(VENDOR)/htmx.min.js:
+	mkdir -p $(VENDOR)/tmp
+	cd $(VENDOR)/tmp && npm pack -q htmx.org@$(HTMX_VERSION) >/dev/null && tar xzf htmx.org-$(HTMX_VERSION).tgz
+	cp $(VENDOR)/tmp/package/dist/htmx.min.js $@
+	rm -rf $(VENDOR)/tmp
+
+$(VENDOR)/axe.min.js:
+	mkdir -p $(VENDOR)/tmp
+	cd $(VENDOR)/tmp && npm pack -q axe-core@$(AXE_VERSION) >/dev/null && tar xzf axe-core-$(AXE_VERSION).tgz
+	cp $(VENDOR)/tmp/package/axe.min.js $@
+	rm -rf $(VENDOR)/tmp
+
+## test: set up and run every test (browser tests included)
+test: $(VENV)/.test browser vendor
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.test
+	$(VENV)/bin/ruff check webui tests
+
+clean:
+	rm -rf $(VENV) $(VENDOR) tests/screenshots

@@ -1,0 +1,83 @@
+"""webui: a registry of fine-tuned model adapters, per workspace."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+
+from . import api, errors, openapi, rules
+from .extensions import csrf, db
+
+_PROJECT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, and the schema on first start."""
+    test_config = dict(test_config or {})
+    app = Flask(
+        __name__,
+        instance_path=test_config.pop("INSTANCE_PATH", None)
+        or os.environ.get("WEBUI_INSTANCE_PATH"),
+        instance_relative_config=True,
+        template_folder=str(_PROJECT / "templates"),
+        static_folder=str(_PROJECT / "static"),
+    )
+    app.config.from_mapping(
+        SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL")
+        or f"sqlite:///{Path(app.instance_path) / 'webui.sqlite3'}",
+        SECRET_KEY=os.environ.get("SECRET_KEY"),
+        MAX_CONTENT_LENGTH=int(os.environ.get("MAX_CONTENT_LENGTH", rules.MAX_BODY_BYTES)),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+    app.json.sort_keys = False  # the Adapter object's key order is part of the contract
+
+    db.init_app(app)
+    csrf.init_app(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(openapi.bp)
+    csrf.exempt(api.bp)  # scripts send JSON, which a cross-site form cannot (415)
+    errors.register(app)
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+        db.create_all()
+    return app
+
+
+def _sqlite_pragmas(connection: sqlite3.Connection, _record: object) -> None:
+    """WAL for concurrent readers, a busy timeout for writers, and FULL sync: a 201 is on disk."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _instance_secret(path: Path) -> str:
+    """The instance's secret key: made once, kept in the instance folder.
+
+    Written to a temporary file and linked into place, so processes starting together agree.
+    """
+    if not path.exists():
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        temporary.write_text(secrets.token_hex(32))
+        temporary.chmod(0o600)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    return path.read_text().strip()

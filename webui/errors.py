@@ -1,0 +1,50 @@
+"""Error answers: JSON under /apis/, an HTML page elsewhere; never a stack trace."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .api import error_response
+
+_API_DETAILS = {
+    404: "Not Found",
+    405: "Method Not Allowed",
+}
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/apis/")
+
+
+def _detail(error: HTTPException) -> str:
+    if error.code in _API_DETAILS:
+        return _API_DETAILS[error.code]
+    if error.code == 413:
+        return f"Request body is larger than the limit of {request.max_content_length} bytes"
+    return error.description or error.name
+
+
+def handle_http_error(error: HTTPException):
+    """Any HTTP error: the contract's JSON body under /apis/, a page elsewhere."""
+    headers = {}
+    if error.code == 405 and (allowed := getattr(error, "valid_methods", None)):
+        headers["Allow"] = ", ".join(allowed)
+    if _is_api():
+        return error_response(error.code or 500, _detail(error), headers)
+    page = render_template("error.html", code=error.code, title=error.name,
+                           message=error.description)
+    return page, error.code, headers
+
+
+def handle_unexpected(error: Exception):
+    """A bug: logged with its trace, answered with a plain 500 and no details."""
+    if isinstance(error, HTTPException):
+        return handle_http_error(error)
+    return handle_http_error(InternalServerError())
+
+
+def register(app: Flask) -> None:
+    """Install the handlers."""
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

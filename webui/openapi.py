@@ -1,0 +1,216 @@
+"""The OpenAPI 3.1 document of the JSON API, built from the rules module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify
+
+from . import rules
+
+bp = Blueprint("openapi", __name__)
+
+_NAME = {"type": "string", "minLength": 1, "maxLength": rules.NAME_MAX,
+         "pattern": rules.NAME_PATTERN, "not": {"enum": [".", ".."]}}
+_MODEL = {"type": "string", "minLength": 2, "maxLength": rules.MODEL_MAX,
+          "pattern": rules.MODEL_PATTERN}
+_FILESET = {"type": "string", "minLength": 1, "maxLength": rules.FILESET_MAX,
+            "pattern": rules.FILESET_PATTERN}
+_DESCRIPTION = {"type": ["string", "null"], "maxLength": rules.DESCRIPTION_MAX}
+_POSITIVE_INT = {"type": "integer", "minimum": 1, "maximum": rules.INT_MAX}
+_TIME = {"type": "string", "format": "date-time"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _schemas() -> dict[str, Any]:
+    lora = {
+        "type": "object",
+        "properties": {
+            "rank": _POSITIVE_INT,
+            "alpha": {"anyOf": [_POSITIVE_INT, {"type": "null"}]},
+        },
+        "required": ["rank"],
+    }
+    create_props = {
+        "name": _NAME,
+        "fileset": _FILESET,
+        "finetuning_type": _ref("FinetuningType"),
+        "model": _MODEL,
+        "description": _DESCRIPTION,
+        "enabled": {"type": "boolean", "default": True},
+        "lora_config": {"anyOf": [_ref("LoraConfig"), {"type": "null"}]},
+    }
+    adapter_props = {
+        "name": _NAME,
+        "workspace": _NAME,
+        "description": _DESCRIPTION,
+        "fileset": {"type": "string"},
+        "finetuning_type": _ref("FinetuningType"),
+        "enabled": {"type": "boolean"},
+        "lora_config": {"anyOf": [_ref("LoraConfig"), {"type": "null"}]},
+        "model": {"type": "string", "maxLength": rules.MODEL_MAX},
+        "created_at": _TIME,
+        "updated_at": _TIME,
+    }
+    error_item = {
+        "type": "object",
+        "properties": {
+            "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
+            "msg": {"type": "string"},
+            "type": {"type": "string"},
+        },
+        "required": ["loc", "msg", "type"],
+    }
+    return {
+        "FinetuningType": {"type": "string", "enum": list(rules.FINETUNING_TYPES)},
+        "LoraConfig": lora,
+        "AdapterCreate": {"type": "object", "properties": create_props,
+                          "required": list(rules.CREATE_CHECKS)},
+        "ModelAdapterCreate": {
+            "type": "object",
+            "properties": {k: v for k, v in create_props.items() if k != "model"},
+            "required": [k for k in rules.CREATE_CHECKS if k != "model"],
+        },
+        "AdapterPatch": {
+            "type": "object",
+            "properties": {
+                "description": _DESCRIPTION,
+                "enabled": {"type": ["boolean", "null"]},
+                "fileset": {"anyOf": [_FILESET, {"type": "null"}]},
+            },
+        },
+        "Adapter": {"type": "object", "properties": adapter_props,
+                    "required": list(adapter_props)},
+        "AdapterPage": {
+            "type": "object",
+            "properties": {
+                "data": {"type": "array", "items": _ref("Adapter")},
+                "pagination": {
+                    "type": "object",
+                    "properties": {key: {"type": "integer", "minimum": 0} for key in (
+                        "page", "page_size", "current_page_size", "total_pages",
+                        "total_results")},
+                    "required": ["page", "page_size", "current_page_size", "total_pages",
+                                 "total_results"],
+                },
+                "sort": {"type": "string"},
+                "filter": {"type": "object"},
+            },
+            "required": ["data", "pagination", "sort"],
+        },
+        "ValidationError": {
+            "type": "object",
+            "properties": {"detail": {"type": "array", "items": error_item}},
+            "required": ["detail"],
+        },
+        "Error": {"type": "object", "properties": {"detail": {"type": "string"}},
+                  "required": ["detail"]},
+    }
+
+
+def _response(description: str, schema: str | None = None) -> dict[str, Any]:
+    if schema is None:
+        return {"description": description}
+    return {"description": description,
+            "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    texts = {
+        400: "Bad filter", 404: "No such adapter", 409: "Name taken in the workspace",
+        413: "Body too large", 415: "Body is not JSON", 422: "A rule is broken",
+    }
+    return {str(status): _response(texts[status], "ValidationError" if status == 422 else "Error")
+            for status in statuses}
+
+
+def _path_param(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def _body(schema: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+def build_document() -> dict[str, Any]:
+    """The whole document."""
+    workspace = _path_param("workspace", _NAME)
+    name = _path_param("name", {"type": "string"})
+    model_name = {"name": "model_name", "in": "path", "required": True, "schema": {
+        "type": "string", "minLength": rules.MODEL_SEGMENT_MIN,
+        "maxLength": rules.MODEL_SEGMENT_MAX}}
+    list_params = [
+        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+        {"name": "page_size", "in": "query", "schema": {
+            "type": "integer", "minimum": 1, "maximum": rules.PAGE_SIZE_MAX,
+            "default": rules.PAGE_SIZE_DEFAULT}},
+        {"name": "sort", "in": "query", "schema": {
+            "type": "string", "default": rules.SORT_DEFAULT,
+            "enum": [*rules.SORT_FIELDS, *(f"-{field}" for field in rules.SORT_FIELDS)]}},
+        {"name": "filter", "in": "query", "description":
+            "JSON filter, e.g. {\"name\": {\"$like\": \"x\"}}; or the bracket form "
+            "filter[field][$operator]=value", "schema": {"type": "string"}},
+    ]
+    base = "/apis/models/v2/workspaces/{workspace}"
+    paths = {
+        f"{base}/adapters": {
+            "parameters": [workspace],
+            "post": {"operationId": "createAdapter", "summary": "Create an adapter",
+                     "requestBody": _body("AdapterCreate"),
+                     "responses": {"201": _response("Created", "Adapter"),
+                                   **_errors(409, 413, 415, 422)}},
+            "get": {"operationId": "listAdapters", "summary": "List adapters",
+                    "parameters": list_params,
+                    "responses": {"200": _response("A page of adapters", "AdapterPage"),
+                                  **_errors(400, 422)}},
+        },
+        f"{base}/adapters/{{name}}": {
+            "parameters": [workspace, name],
+            "get": {"operationId": "getAdapter", "summary": "Get an adapter",
+                    "responses": {"200": _response("The adapter", "Adapter"),
+                                  **_errors(404, 422)}},
+            "patch": {"operationId": "patchAdapter", "summary": "Change an adapter",
+                      "requestBody": _body("AdapterPatch"),
+                      "responses": {"200": _response("The changed adapter", "Adapter"),
+                                    **_errors(404, 413, 415, 422)}},
+            "delete": {"operationId": "deleteAdapter", "summary": "Delete an adapter",
+                       "responses": {"204": _response("Deleted"), **_errors(404, 422)}},
+        },
+        f"{base}/models/{{model_name}}/adapters": {
+            "parameters": [workspace, model_name],
+            "post": {"operationId": "createModelAdapter",
+                     "summary": "Create an adapter of a model",
+                     "requestBody": _body("ModelAdapterCreate"),
+                     "responses": {"201": _response("Created", "Adapter"),
+                                   **_errors(409, 413, 415, 422)}},
+        },
+        f"{base}/models/{{model_name}}/adapters/{{name}}": {
+            "parameters": [workspace, model_name, name],
+            "patch": {"operationId": "patchModelAdapter",
+                      "summary": "Change an adapter of a model",
+                      "requestBody": _body("AdapterPatch"),
+                      "responses": {"200": _response("The changed adapter", "Adapter"),
+                                    **_errors(404, 413, 415, 422)}},
+            "delete": {"operationId": "deleteModelAdapter",
+                       "summary": "Delete an adapter of a model",
+                       "responses": {"204": _response("Deleted"), **_errors(404, 422)}},
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "webui adapters API", "version": "2"},
+        "paths": paths,
+        "components": {"schemas": _schemas()},
+    }
+
+
+@bp.get("/apis/openapi.json")
+def openapi_document():
+    """The OpenAPI 3.1 document of the JSON API."""
+    document = current_app.extensions.get("webui.openapi")
+    if document is None:
+        document = current_app.extensions["webui.openapi"] = build_document()
+    return jsonify(document)

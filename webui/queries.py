@@ -1,0 +1,187 @@
+"""Every read and write the views need."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from .extensions import db
+from .models import Adapter, Workspace
+from .rules import ListQuery
+
+
+class NameTaken(Exception):
+    """The adapter name is already used in the workspace."""
+
+    def __init__(self, workspace: str, name: str) -> None:
+        super().__init__(f"Adapter with name '{name}' already exists in workspace '{workspace}'")
+
+
+def not_found_message(workspace: str, name: str) -> str:
+    """The 404 sentence for an adapter."""
+    return f"Adapter '{name}' not found in workspace '{workspace}'"
+
+
+def utcnow() -> datetime:
+    """The current time, naive in UTC, as stored."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _touch_workspace(workspace: str, delta: int, stamp: datetime) -> None:
+    """Keep the workspace's count and last change in step, inside the caller's transaction."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Workspace).values(name=workspace, adapter_count=delta, updated_at=stamp)
+    statement = statement.on_conflict_do_update(
+        index_elements=[Workspace.name],
+        set_={"adapter_count": Workspace.adapter_count + delta, "updated_at": stamp},
+    )
+    db.session.execute(statement)
+
+
+def create_adapter(workspace: str, values: dict[str, Any]) -> Adapter:
+    """Store a new adapter from checked values; raise NameTaken if the name is used."""
+    stamp = utcnow()
+    lora = values.get("lora_config") or {}
+    adapter = Adapter(
+        workspace=workspace,
+        name=values["name"],
+        description=values.get("description"),
+        fileset=values["fileset"],
+        finetuning_type=values["finetuning_type"],
+        enabled=values.get("enabled", True),
+        lora_rank=lora.get("rank"),
+        lora_alpha=lora.get("alpha"),
+        model=values["model"],
+        created_at=stamp,
+        updated_at=stamp,
+    )
+    db.session.add(adapter)
+    try:
+        db.session.flush()
+        _touch_workspace(workspace, 1, stamp)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise NameTaken(workspace, values["name"]) from None
+    return adapter
+
+
+def get_adapter(workspace: str, name: str, model: str | None = None) -> Adapter | None:
+    """One adapter, or None; with ``model``, only if it belongs to that model."""
+    statement = select(Adapter).where(Adapter.workspace == workspace, Adapter.name == name)
+    if model is not None:
+        statement = statement.where(Adapter.model == model)
+    return db.session.scalars(statement).first()
+
+
+def update_adapter(
+    workspace: str, name: str, changes: dict[str, Any], model: str | None = None
+) -> Adapter | None:
+    """Apply checked changes and set a new ``updated_at``; None if there is no such adapter."""
+    adapter = get_adapter(workspace, name, model)
+    if adapter is None:
+        return None
+    stamp = utcnow()
+    for field, value in changes.items():
+        setattr(adapter, field, value)
+    # strictly later than before, even within one clock tick
+    adapter.updated_at = max(stamp, adapter.updated_at + timedelta(microseconds=1))
+    try:
+        db.session.flush()
+        _touch_workspace(workspace, 0, stamp)
+        db.session.commit()
+    except StaleDataError:  # deleted by someone else between the read and the write
+        db.session.rollback()
+        return None
+    return adapter
+
+
+def delete_adapter(workspace: str, name: str, model: str | None = None) -> bool:
+    """Delete one adapter; False if there was none."""
+    statement = Adapter.__table__.delete().where(
+        Adapter.workspace == workspace, Adapter.name == name
+    )
+    if model is not None:
+        statement = statement.where(Adapter.model == model)
+    if db.session.execute(statement).rowcount != 1:
+        db.session.rollback()
+        return False
+    _touch_workspace(workspace, -1, utcnow())
+    db.session.commit()
+    return True
+
+
+def _filter_clauses(conditions: dict[str, dict[str, Any]]) -> list[Any]:
+    clauses = []
+    for field, operators in conditions.items():
+        column = getattr(Adapter, field)
+        for operator, value in operators.items():
+            if operator == "$eq":
+                clauses.append(column == value)
+            elif operator == "$like":
+                # case-insensitive substring; '%' and '_' in the value match literally
+                clauses.append(column.icontains(value, autoescape=True))
+            elif operator == "$in":
+                clauses.append(column.in_(value))
+            elif operator == "$nin":
+                clauses.append(or_(column.is_(None), column.not_in(value)))
+            elif operator == "$gt":
+                clauses.append(column > value)
+            elif operator == "$gte":
+                clauses.append(column >= value)
+            elif operator == "$lt":
+                clauses.append(column < value)
+            elif operator == "$lte":
+                clauses.append(column <= value)
+    return clauses
+
+
+def count_in_workspace(workspace: str) -> int:
+    """How many adapters a workspace holds, from its counter row."""
+    count = db.session.scalar(select(Workspace.adapter_count).where(Workspace.name == workspace))
+    return count or 0
+
+
+def list_adapters(workspace: str, query: ListQuery) -> tuple[list[Adapter], int]:
+    """One page of a workspace's adapters, filtered and sorted, with the total that match."""
+    clauses = [Adapter.workspace == workspace, *_filter_clauses(query.filter or {})]
+    if query.filter:
+        total = db.session.scalar(select(func.count()).select_from(Adapter).where(*clauses))
+    else:
+        total = count_in_workspace(workspace)
+    key = query.sort.removeprefix("-")
+    descending = query.sort.startswith("-")
+    order = [getattr(Adapter, key), Adapter.name] if key != "name" else [Adapter.name]
+    statement = (
+        select(Adapter)
+        .where(*clauses)
+        .order_by(*(column.desc() if descending else column.asc() for column in order))
+        .offset((query.page - 1) * query.page_size)
+        .limit(query.page_size)
+    )
+    return list(db.session.scalars(statement)), total
+
+
+def list_workspaces() -> list[Workspace]:
+    """The workspaces that hold adapters, most recently changed first."""
+    statement = (
+        select(Workspace)
+        .where(Workspace.adapter_count > 0)
+        .order_by(Workspace.updated_at.desc(), Workspace.name)
+    )
+    return list(db.session.scalars(statement))
+
+
+def models_in_workspace(workspace: str, limit: int = 50) -> list[str]:
+    """The models already used in a workspace, for suggestions."""
+    statement = (
+        select(Adapter.model).where(Adapter.workspace == workspace).distinct()
+        .order_by(Adapter.model).limit(limit)
+    )
+    return list(db.session.scalars(statement))
