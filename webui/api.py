@@ -71,7 +71,9 @@ def _patch(workspace: str, name: str, model: str | None) -> Response:
         changes, errors = rules.parse_patch(body)
     if errors:
         return error_response(422, errors)
-    adapter = queries.update_adapter(workspace, name, changes, model) if _addressable(name) else None
+    adapter = None
+    if _addressable(name):
+        adapter = queries.update_adapter(workspace, name, changes, model)
     if adapter is None:
         return _not_found(workspace, name)
     return jsonify(adapter.to_dict())

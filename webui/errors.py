@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .api import error_response
@@ -10,6 +10,7 @@ from .api import error_response
 _API_DETAILS = {
     404: "Not Found",
     405: "Method Not Allowed",
+    500: "Internal Server Error",
 }
 
 
@@ -41,6 +42,7 @@ def handle_unexpected(error: Exception):
     """A bug: logged with its trace, answered with a plain 500 and no details."""
     if isinstance(error, HTTPException):
         return handle_http_error(error)
+    current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
     return handle_http_error(InternalServerError())
 
 

@@ -177,7 +177,7 @@ def check_model_segment(value: object, label: str = LABELS["model"]) -> Violatio
         return problem
     if value == "":
         return _required(label)
-    if not MODEL_MIN_MAX_OK(value):
+    if not MODEL_SEGMENT_MIN <= len(value) <= MODEL_SEGMENT_MAX:
         return Violation(
             f"{label} names must be {MODEL_SEGMENT_MIN} to {MODEL_SEGMENT_MAX} characters long",
             "string_pattern_mismatch",
@@ -192,11 +192,6 @@ def check_model_segment(value: object, label: str = LABELS["model"]) -> Violatio
     if "--" in value:
         return Violation(f"{label} names must not contain '--'", "string_pattern_mismatch")
     return None
-
-
-def MODEL_MIN_MAX_OK(segment: str) -> bool:  # noqa: N802 - reads as the rule it is
-    """Whether one model segment has an allowed length."""
-    return MODEL_SEGMENT_MIN <= len(segment) <= MODEL_SEGMENT_MAX
 
 
 def check_model(value: object) -> Violation | None:
@@ -348,7 +343,8 @@ def parse_lora_config(value: object) -> tuple[dict[str, int | None] | None, list
     if errors:
         return None, errors
     alpha = value.get("alpha")
-    return {"rank": as_integer(value["rank"]), "alpha": None if alpha is None else as_integer(alpha)}, []
+    rank = as_integer(value["rank"])
+    return {"rank": rank, "alpha": None if alpha is None else as_integer(alpha)}, []
 
 
 CREATE_CHECKS: dict[str, Callable[[object], Violation | None]] = {
@@ -556,7 +552,9 @@ def _clean_conditions(field: str, conditions: dict[str, Any]) -> dict[str, Any]:
         if operator in ("$in", "$nin"):
             items = value.split(",") if isinstance(value, str) else value
             if not isinstance(items, list):
-                raise FilterError(f"'{operator}' for '{field}' takes a list or comma-separated text")
+                raise FilterError(
+                    f"'{operator}' for '{field}' takes a list or comma-separated text"
+                )
             clean[operator] = [_filter_value(field, item) for item in items]
         else:
             clean[operator] = _filter_value(field, value)
