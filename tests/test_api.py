@@ -75,6 +75,7 @@ def test_duplicate_name_is_409_and_changes_nothing(client, app, create):
     assert response.status_code == 409
     assert response.get_json() == {
         "detail": "Adapter with name 'lora-a' already exists in workspace 'default'"}
+    assert response.headers["x-should-retry"] == "false"  # an SDK retry cannot help
     assert stored(app) == before
 
 
