@@ -11,10 +11,13 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
-from . import api, errors, openapi, rules
+from . import api, errors, openapi, rules, security, views
 from .extensions import csrf, db
 
 _PROJECT = Path(__file__).resolve().parent.parent
+HTMX_VERSION = "2.0.11"
+HTMX_CDN_URL = f"https://cdn.jsdelivr.net/npm/htmx.org@{HTMX_VERSION}/dist/htmx.min.js"
+HTMX_INTEGRITY = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -35,6 +38,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=int(os.environ.get("MAX_CONTENT_LENGTH", rules.MAX_BODY_BYTES)),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # htmx from a CDN, pinned, checked by its SRI hash; HTMX_URL=/static/vendor/htmx.min.js
+        # (make vendor-htmx) serves a self-hosted copy of the same file instead.
+        HTMX_URL=os.environ.get("HTMX_URL", HTMX_CDN_URL),
+        HTMX_INTEGRITY=HTMX_INTEGRITY,
+        HTMX_CONFIG={
+            "allowEval": False,
+            "includeIndicatorStyles": False,
+            "responseHandling": [
+                {"code": "204", "swap": False},
+                {"code": "[23]..", "swap": True},
+                {"code": "422", "swap": True},
+                {"code": "[45]..", "swap": False, "error": True},
+            ],
+        },
     )
     app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
@@ -46,8 +63,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(views.bp)
     csrf.exempt(api.bp)  # scripts send JSON, which a cross-site form cannot (415)
     errors.register(app)
+    security.register(app)
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

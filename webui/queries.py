@@ -148,10 +148,19 @@ def count_in_workspace(workspace: str) -> int:
     return count or 0
 
 
-def list_adapters(workspace: str, query: ListQuery) -> tuple[list[Adapter], int]:
-    """One page of a workspace's adapters, filtered and sorted, with the total that match."""
+def list_adapters(
+    workspace: str, query: ListQuery, search: str | None = None
+) -> tuple[list[Adapter], int]:
+    """One page of a workspace's adapters, filtered and sorted, with the total that match.
+
+    ``search`` (the pages' search box) matches a substring of the name, model, fileset or
+    description, case-insensitively.
+    """
     clauses = [Adapter.workspace == workspace, *_filter_clauses(query.filter or {})]
-    if query.filter:
+    if search:
+        clauses.append(or_(*(column.icontains(search, autoescape=True) for column in (
+            Adapter.name, Adapter.model, Adapter.fileset, Adapter.description))))
+    if query.filter or search:
         total = db.session.scalar(select(func.count()).select_from(Adapter).where(*clauses))
     else:
         total = count_in_workspace(workspace)

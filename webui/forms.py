@@ -1,0 +1,138 @@
+"""The create form: WTForms fields named as the JSON fields, validated by webui.rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms.validators import ValidationError
+
+from . import rules
+
+
+class RuleCheck:
+    """A WTForms validator that runs one check of ``webui.rules``: one rule, one place."""
+
+    def __init__(self, check):
+        self.check = check
+
+    def __call__(self, form: Form, field) -> None:
+        if problem := self.check(field.data):
+            raise ValidationError(problem.msg)
+
+
+def _number(text: str | None) -> int | str | None:
+    """What a typed number stands for: an int, None when blank, or the text itself
+    (which the rule then rejects with the API's message)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    return int(text) if text.isascii() and text.isdigit() else text
+
+
+class LoraForm(Form):
+    """The LoRA settings, rendered as ``lora_config-rank`` and ``lora_config-alpha``."""
+
+    rank = StringField("Rank", render_kw={"inputmode": "numeric"})
+    alpha = StringField("Alpha", render_kw={"inputmode": "numeric"})
+
+    def body(self) -> dict[str, Any] | None:
+        """The ``lora_config`` object these inputs stand for; None when both are blank."""
+        rank, alpha = _number(self.rank.data), _number(self.alpha.data)
+        if rank is None and alpha is None:
+            return None
+        return {"rank": rank, "alpha": alpha}
+
+
+def _type_choices() -> dict[str, list[tuple[str, str]]]:
+    return {group: [(value, value) for value in values]
+            for group, values in rules.FINETUNING_TYPE_GROUPS.items()}
+
+
+class AdapterForm(FlaskForm):
+    """Create an adapter. Every rule comes from ``webui.rules``."""
+
+    name = StringField(
+        "Name", validators=[RuleCheck(rules.check_name)],
+        render_kw={"maxlength": rules.NAME_MAX, "required": True, "autocomplete": "off",
+                   "spellcheck": "false"},
+    )
+    model = StringField(
+        "Base model", validators=[RuleCheck(rules.check_model)],
+        render_kw={"maxlength": rules.MODEL_MAX, "required": True, "autocomplete": "off",
+                   "spellcheck": "false", "list": "model-suggestions"},
+    )
+    fileset = StringField(
+        "Fileset", validators=[RuleCheck(rules.check_fileset)],
+        render_kw={"maxlength": rules.FILESET_MAX, "required": True, "autocomplete": "off",
+                   "spellcheck": "false"},
+    )
+    finetuning_type = SelectField(
+        "Finetuning type", choices=_type_choices, validate_choice=False,
+        validators=[RuleCheck(rules.check_finetuning_type)], render_kw={"required": True},
+    )
+    description = TextAreaField(
+        "Description", validators=[RuleCheck(rules.check_description)],
+        filters=[lambda text: text or None], render_kw={"rows": 3},
+    )
+    enabled = BooleanField("Enabled for inference after training", default=True)
+    lora_config = FormField(LoraForm, label="LoRA settings")
+
+    def uses_lora(self) -> bool:
+        """Whether the chosen type is one the LoRA settings apply to."""
+        return self.finetuning_type.data in rules.LORA_TYPES
+
+    def validate(self, extra_validators=None) -> bool:
+        """Every field, then the LoRA settings."""
+        fields_ok = super().validate(extra_validators)
+        return self.check_lora() and fields_ok
+
+    def check_lora(self) -> bool:
+        """LoRA settings are checked (by the API's parser) only for LoRA-family types."""
+        lora = self.lora_config.form
+        for subfield in lora:
+            subfield.errors = []
+        if not self.uses_lora():
+            return True
+        _, errors = rules.parse_lora_config(lora.body())
+        for entry in errors:
+            lora[entry["loc"][-1]].errors.append(entry["msg"])
+        return not errors
+
+    def validate_field(self, input_name: str) -> list[str] | None:
+        """Check one input, by its HTML name; None if there is no such input."""
+        if input_name.startswith("lora_config-"):
+            subfield = self.lora_config.form._fields.get(input_name.removeprefix("lora_config-"))
+            if subfield is None:
+                return None
+            self.check_lora()
+            return list(subfield.errors)
+        field = self._fields.get(input_name)
+        if field is None or input_name in ("csrf_token", "lora_config"):
+            return None
+        field.validate(self)
+        return list(field.errors)
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body these inputs stand for, as the API would receive it."""
+        return {
+            "name": self.name.data,
+            "model": self.model.data,
+            "fileset": self.fileset.data,
+            "finetuning_type": self.finetuning_type.data,
+            "description": self.description.data,
+            "enabled": self.enabled.data,
+            "lora_config": self.lora_config.form.body() if self.uses_lora() else None,
+        }
+
+    def error_list(self) -> list[tuple[str, str, str]]:
+        """Every message, with the id of its input and the input's label, for the summary."""
+        found = []
+        for field in self:
+            if isinstance(field, FormField):
+                found += [(sub.id, f"LoRA {sub.label.text.lower()}", msg)
+                          for sub in field.form for msg in sub.errors]
+            elif field.name != "csrf_token":
+                found += [(field.id, field.label.text, msg) for msg in field.errors]
+        return found

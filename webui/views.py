@@ -1,0 +1,216 @@
+"""The HTML pages: workspaces, a workspace's adapters, the create form, one adapter."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+from datetime import datetime
+
+from flask import (
+    Blueprint, Response, abort, flash, redirect, render_template, request, url_for,
+)
+from markupsafe import Markup
+
+from . import htmx, queries, rules
+from .forms import AdapterForm
+from .models import Adapter
+
+bp = Blueprint("pages", __name__)
+PAGE_SIZES = (25, 50, 100)
+LIST_DEFAULTS = {"page_size": "50", "sort": "-created_at"}
+
+
+@bp.app_context_processor
+def _page_globals() -> dict:
+    return {"type_groups": rules.FINETUNING_TYPE_GROUPS, "lora_types": sorted(rules.LORA_TYPES)}
+
+
+@bp.app_template_global()
+def when(moment: datetime, seconds: bool = False) -> Markup:
+    """A stored UTC time as a <time> element."""
+    shown = moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    return Markup('<time datetime="{}" title="{}">{} UTC</time>').format(
+        rules.format_timestamp(moment), rules.format_timestamp(moment), shown)
+
+
+@bp.app_template_global()
+def page_window(page: int, last: int, around: int = 2) -> list[int | None]:
+    """Page numbers to link: the first, the last and a few around the current; None is a gap."""
+    shown = sorted({1, last, *range(max(1, page - around), min(last, page + around) + 1)})
+    window: list[int | None] = []
+    for number in shown:
+        if window and number - window[-1] > 1:
+            window.append(None)
+        window.append(number)
+    return window
+
+
+def _checked_workspace(workspace: str) -> str:
+    if rules.check_workspace(workspace):
+        abort(404, f"There is no workspace called '{workspace}'.")
+    return workspace
+
+
+def _adapter_or_404(workspace: str, name: str) -> Adapter:
+    _checked_workspace(workspace)
+    adapter = None if rules.check_name(name) else queries.get_adapter(workspace, name)
+    if adapter is None:
+        abort(404, queries.not_found_message(workspace, name) + ".")
+    return adapter
+
+
+@bp.get("/")
+def index():
+    """The workspaces that have adapters, and a way to open any workspace."""
+    workspace = request.args.get("workspace")
+    problem = None if workspace is None else rules.check_workspace(workspace.strip())
+    if workspace is not None and problem is None:
+        endpoint = "pages.new_adapter" if request.args.get("action") == "new" else "pages.adapters"
+        return redirect(url_for(endpoint, workspace=workspace.strip()), 303)
+    return htmx.render("index.html", {}, 422 if problem else 200,
+                       workspaces=queries.list_workspaces(), workspace=workspace,
+                       problem=problem)
+
+
+def _listing_state() -> dict[str, str]:
+    """The listing's state from the query string, with bad values dropped for defaults."""
+    state = {key: request.args.get(key, "").strip()
+             for key in ("q", "finetuning_type", "model", "enabled", "sort", "page", "page_size")}
+    if rules.check_finetuning_type(state["finetuning_type"]):
+        state["finetuning_type"] = ""
+    if state["enabled"] not in ("true", "false"):
+        state["enabled"] = ""
+    if state["page_size"] not in {str(size) for size in PAGE_SIZES}:
+        state["page_size"] = LIST_DEFAULTS["page_size"]
+    if not state["sort"] or rules.check_sort(state["sort"]):
+        state["sort"] = LIST_DEFAULTS["sort"]
+    if not (state["page"].isascii() and state["page"].isdigit() and 0 < int(state["page"]) < 10**9):
+        state["page"] = "1"
+    return state
+
+
+@bp.get("/workspaces/<workspace>/adapters")
+def adapters(workspace: str):
+    """A workspace's adapters: search, filters, sort and pages, all in the query string."""
+    _checked_workspace(workspace)
+    state = _listing_state()
+    filter_items = [(f"filter[{key}]", state[key])
+                    for key in ("finetuning_type", "model", "enabled") if state[key]]
+    try:
+        query, _ = rules.parse_list_args(state, filter_items)
+    except rules.FilterError as bad:
+        abort(400, str(bad))
+    items, total = queries.list_adapters(workspace, query, search=state["q"] or None)
+
+    def listing_url(**changes: object) -> str:
+        """This listing's URL with some state changed; defaults and blanks are left out."""
+        wanted = {**state, **changes}
+        params = {key: value for key, value in wanted.items()
+                  if value not in (None, "") and LIST_DEFAULTS.get(key) != value
+                  and not (key == "page" and str(value) == "1")}
+        return url_for("pages.adapters", workspace=workspace, **params)
+
+    return htmx.render(
+        "adapters/list.html", {"results": "adapters/_results.html"},
+        workspace=workspace, state=state, adapters=items, total=total, query=query,
+        page_sizes=PAGE_SIZES, models=queries.models_in_workspace(workspace),
+        listing_url=listing_url,
+    )
+
+
+@bp.route("/workspaces/<workspace>/adapters/new", methods=["GET", "POST"])
+def new_adapter(workspace: str):
+    """The create form; a valid POST creates the adapter and goes to its page."""
+    _checked_workspace(workspace)
+    form = AdapterForm()
+    if form.validate_on_submit():
+        values, errors = rules.parse_create(form.body(), workspace)
+        if not errors:
+            try:
+                adapter = queries.create_adapter(workspace, values)
+            except queries.NameTaken as taken:
+                form.name.errors.append(str(taken))
+            else:
+                flash(f"Adapter '{adapter.name}' created.", "success")
+                url = url_for("pages.adapter", workspace=workspace, name=adapter.name)
+                return htmx.location(url) if htmx.is_htmx() else redirect(url, 303)
+    status = 422 if form.is_submitted() else 200
+    return htmx.render(
+        "adapters/new.html", {"adapter-form": "adapters/_form.html"}, status,
+        workspace=workspace, form=form, models=queries.models_in_workspace(workspace),
+        summary=form.is_submitted(),
+    )
+
+
+@bp.post("/workspaces/<workspace>/adapters/new/validate")
+def validate_field(workspace: str):
+    """Check one input of the create form; answer only its message slot."""
+    _checked_workspace(workspace)
+    input_name = request.args.get("field", "")
+    form = AdapterForm()
+    messages = form.validate_field(input_name)
+    if messages is None:
+        abort(400, "Unknown field.")
+    if input_name == "name" and not messages and queries.get_adapter(workspace, form.name.data):
+        messages = [str(queries.NameTaken(workspace, form.name.data))]
+    return render_template("_error_slot.html", field_id=input_name, messages=messages)
+
+
+def _curl_command(adapter: Adapter) -> str:
+    """A shell command that creates the same adapter through the JSON API."""
+    body = {key: value for key, value in adapter.to_dict().items()
+            if key in ("name", "model", "fileset", "finetuning_type", "description", "enabled",
+                       "lora_config") and value is not None}
+    url = url_for("api.create_adapter", workspace=adapter.workspace, _external=True)
+    return ("curl -X POST -H 'Content-Type: application/json' \\\n  -d "
+            f"{shlex.quote(json.dumps(body))} \\\n  {shlex.quote(url)}")
+
+
+def _adapter_page(adapter: Adapter, status: int = 200, description_error: str | None = None,
+                  description: str | None = None) -> Response:
+    return htmx.render("adapters/detail.html", {}, status, adapter=adapter,
+                       workspace=adapter.workspace, curl=_curl_command(adapter),
+                       description_error=description_error,
+                       description=adapter.description if description is None else description)
+
+
+@bp.get("/workspaces/<workspace>/adapters/<name>")
+def adapter(workspace: str, name: str):
+    """One adapter: every field, its JSON link and a curl command; enable, edit, delete."""
+    return _adapter_page(_adapter_or_404(workspace, name))
+
+
+@bp.post("/workspaces/<workspace>/adapters/<name>/enabled")
+def set_enabled(workspace: str, name: str):
+    """Enable or disable an adapter."""
+    adapter = _adapter_or_404(workspace, name)
+    enabled = request.form.get("enabled") == "true"
+    if queries.update_adapter(workspace, adapter.name, {"enabled": enabled}) is None:
+        abort(404)
+    flash(f"Adapter '{name}' {'enabled' if enabled else 'disabled'}.", "success")
+    return redirect(url_for("pages.adapter", workspace=workspace, name=name), 303)
+
+
+@bp.post("/workspaces/<workspace>/adapters/<name>/description")
+def set_description(workspace: str, name: str):
+    """Change an adapter's description (blank clears it)."""
+    adapter = _adapter_or_404(workspace, name)
+    text = request.form.get("description", "")
+    if problem := rules.check_description(text):
+        return _adapter_page(adapter, 422, problem.msg, text)
+    if queries.update_adapter(workspace, name, {"description": text or None}) is None:
+        abort(404)
+    flash("Description saved.", "success")
+    return redirect(url_for("pages.adapter", workspace=workspace, name=name), 303)
+
+
+@bp.route("/workspaces/<workspace>/adapters/<name>/delete", methods=["GET", "POST"])
+def delete_adapter(workspace: str, name: str):
+    """Ask before deleting; a POST deletes and goes back to the workspace."""
+    adapter = _adapter_or_404(workspace, name)
+    if request.method == "GET":
+        return htmx.render("adapters/delete.html", {}, adapter=adapter, workspace=workspace)
+    queries.delete_adapter(workspace, name)
+    flash(f"Adapter '{name}' deleted.", "success")
+    return redirect(url_for("pages.adapters", workspace=workspace), 303)
