@@ -1,0 +1,510 @@
+"""The HTML pages through Flask's test client: every page, the JS-off flows, htmx partials."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from conftest import API, valid_body
+
+from webui import rules
+from webui.extensions import db
+from webui.models import Adapter
+
+NEW = "/workspaces/default/adapters/new"
+VALIDATE = "/workspaces/default/adapters/new/validate"
+HTMX = {"HX-Request": "true"}
+
+
+def csrf_token(client, url: str = NEW) -> str:
+    """The CSRF token a page's form carries."""
+    page = client.get(url).get_data(as_text=True)
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+def form_data(token: str, **overrides: str) -> dict[str, str]:
+    """A valid create form, with inputs replaced as asked."""
+    data = {"csrf_token": token, "name": "lora-a", "model": "base-model",
+            "fileset": "default/fs1", "finetuning_type": "lora", "description": "",
+            "enabled": "y", "lora_config-rank": "", "lora_config-alpha": ""}
+    data.update(overrides)
+    return data
+
+
+def text_of(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def count(app) -> int:
+    with app.app_context():
+        return db.session.query(Adapter).count()
+
+
+# --- pages --------------------------------------------------------------------------------
+
+def test_index_lists_workspaces_with_counts_and_last_change(client, create):
+    """/ shows each workspace with its adapter count and last change, newest first."""
+    create(workspace="alpha", name="a1")
+    create(workspace="alpha", name="a2")
+    create(workspace="beta", name="b1")
+    page = text_of(client.get("/"))
+    assert page.index(">beta<") < page.index(">alpha<")
+    assert re.search(r'href="/workspaces/alpha/adapters">alpha</a></td>\s*<td[^>]*>2<', page)
+    assert re.search(r'href="/workspaces/beta/adapters">beta</a></td>\s*<td[^>]*>1<', page)
+    assert "<time datetime=" in page
+
+
+def test_index_without_adapters_shows_an_empty_state(client):
+    """No workspaces yet: an empty state that points to creating the first adapter."""
+    page = text_of(client.get("/"))
+    assert "No adapters yet" in page and 'href="/workspaces/default/adapters/new"' in page
+
+
+def test_index_opens_or_creates_in_any_workspace(client):
+    """The open form goes to the listing, or to the create form, of any valid workspace."""
+    browse = client.get("/?workspace=team-a&action=open")
+    assert browse.status_code == 303 and browse.location.endswith("/workspaces/team-a/adapters")
+    new = client.get("/?workspace=team-a&action=new")
+    assert new.location.endswith("/workspaces/team-a/adapters/new")
+
+
+def test_index_explains_an_invalid_workspace_inline(client):
+    """An invalid workspace name is an inline error with the rule's message."""
+    response = client.get("/?workspace=bad%20name")
+    page = text_of(response)
+    assert response.status_code == 422
+    assert rules.check_workspace("bad name").msg in page
+    assert re.search(r'<input id="workspace"[^>]*aria-invalid="true"', page, re.S)
+
+
+def test_listing_shows_a_table_with_links_and_the_total(client, create):
+    """The listing: a row per adapter linking to its page, and '1–2 of 2'."""
+    create(name="first", description="one")
+    create(name="second", enabled=False)
+    page = text_of(client.get("/workspaces/default/adapters"))
+    assert 'href="/workspaces/default/adapters/first"' in page
+    assert 'href="/workspaces/default/adapters/second"' in page
+    assert "1–2 of 2" in page
+    assert "Disabled" in page and "default/base-model" in page
+
+
+def test_listing_empty_state_links_to_the_form(client):
+    """An empty workspace invites creating the first adapter."""
+    page = text_of(client.get("/workspaces/fresh/adapters"))
+    assert "No adapters in fresh yet" in page
+    assert 'href="/workspaces/fresh/adapters/new"' in page
+
+
+@pytest.mark.parametrize(
+    ("query", "shown", "hidden"),
+    [
+        ("q=ALPHA", ["alpha-1"], ["beta-2", "gamma-3"]),
+        ("q=special", ["gamma-3"], ["alpha-1", "beta-2"]),
+        ("finetuning_type=dpo", ["beta-2"], ["alpha-1", "gamma-3"]),
+        ("model=default/mistral-7b", ["gamma-3"], ["alpha-1", "beta-2"]),
+        ("enabled=false", ["beta-2"], ["alpha-1", "gamma-3"]),
+        ("enabled=true&finetuning_type=lora", ["alpha-1", "gamma-3"], ["beta-2"]),
+    ],
+)
+def test_listing_search_and_filters(client, create, query, shown, hidden):
+    """Search and filters come from the query string."""
+    create(name="alpha-1")
+    create(name="beta-2", finetuning_type="dpo", enabled=False)
+    create(name="gamma-3", model="mistral-7b", description="A special one")
+    page = text_of(client.get(f"/workspaces/default/adapters?{query}"))
+    for name in shown:
+        assert f">{name}</a>" in page
+    for name in hidden:
+        assert f">{name}</a>" not in page
+
+
+def test_listing_sort_and_pagination_live_in_the_url(client, create):
+    """?sort and ?page choose the rows; links keep the rest of the state."""
+    for index in range(30):
+        create(name=f"a{index:02d}")
+    page = text_of(client.get("/workspaces/default/adapters?sort=name&page=2&page_size=25&q=a"))
+    rows = re.findall(r'class="strong" href="[^"]+">(a\d\d)</a>', page)
+    assert rows == ["a25", "a26", "a27", "a28", "a29"]
+    assert "26–30 of 30" in page
+    assert 'href="/workspaces/default/adapters?q=a&amp;sort=name&amp;page_size=25"' in \
+        client.get("/workspaces/default/adapters?sort=name&page=2&page_size=25&q=a").get_data(
+            as_text=True)
+    descending = text_of(client.get("/workspaces/default/adapters?sort=-name&page_size=25"))
+    assert re.findall(r'class="strong" href="[^"]+">(a\d\d)</a>', descending)[0] == "a29"
+    assert 'aria-sort="descending"' in descending
+
+
+def test_listing_ignores_bad_state_values(client, create):
+    """Garbage in the query string falls back to defaults instead of failing."""
+    create()
+    response = client.get("/workspaces/default/adapters?page=zz&page_size=7&sort=x&enabled=maybe"
+                          "&finetuning_type=LORA")
+    assert response.status_code == 200 and "1–1 of 1" in text_of(response)
+
+
+def test_listing_fragment_for_htmx_target(client, create):
+    """HX-Target 'results' gets only the results, and every answer says Vary: HX-Target."""
+    create()
+    full = client.get("/workspaces/default/adapters")
+    fragment = client.get("/workspaces/default/adapters", headers={**HTMX, "HX-Target": "results"})
+    other = client.get("/workspaces/default/adapters", headers={**HTMX, "HX-Target": "div#results"})
+    assert "<html" in full.get_data(as_text=True)
+    assert "<html" not in fragment.get_data(as_text=True)
+    assert "<table" in fragment.get_data(as_text=True) and 'id="filters"' not in text_of(fragment)
+    assert other.get_data() == fragment.get_data()  # htmx 4's tag#id form
+    assert "HX-Target" in full.headers["Vary"] and "HX-Target" in fragment.headers["Vary"]
+
+
+def test_adapter_page_shows_every_field_and_a_curl_command(client, create):
+    """Every field, both times, the JSON link, and a curl command that recreates it."""
+    created = create(description="Bot <b>v2</b>", lora_config={"rank": 8, "alpha": 16},
+                     enabled=False)
+    page = text_of(client.get("/workspaces/default/adapters/lora-a"))
+    for value in ("lora-a", "default/base-model", "default/fs1", "lora", "Bot <b>v2</b>", ">8<",
+                  ">16<", "Disabled", created["created_at"], created["updated_at"]):
+        assert value in page, value
+    assert f'href="{API}/default/adapters/lora-a"' in page
+    curl = re.search(r'<code id="curl">(.*?)</code>', page, re.S).group(1)
+    assert curl.startswith("curl -X POST -H 'Content-Type: application/json'")
+    assert "http://localhost/apis/models/v2/workspaces/default/adapters" in curl
+
+
+def test_the_curl_command_creates_the_same_adapter(client, create, tmp_path):
+    """Running the page's curl body through the API recreates the adapter elsewhere."""
+    import json
+    import shlex
+
+    create(description="It's quoted 'here'", lora_config={"rank": 4})
+    page = text_of(client.get("/workspaces/default/adapters/lora-a"))
+    curl = re.search(r'<code id="curl">(.*?)</code>', page, re.S).group(1)
+    words = shlex.split(curl.replace("\\\n", " "))
+    body = json.loads(words[words.index("-d") + 1])
+    again = client.post(f"{API}/copy/adapters", json=body).get_json()
+    original = client.get(f"{API}/default/adapters/lora-a").get_json()
+    for key in ("name", "description", "fileset", "finetuning_type", "enabled", "lora_config",
+                "model"):
+        assert again[key] == original[key]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/workspaces/default/adapters/nope", "/workspaces/bad%20ws/adapters",
+     "/workspaces/bad%20ws/adapters/x", "/workspaces/default/adapters/bad%20name",
+     "/workspaces/../adapters", "/workspaces/default/adapters/nope/delete",
+     "/workspaces/default/adapters/.."],
+)
+def test_unknown_or_invalid_urls_are_a_404_page(client, path):
+    """An unknown adapter or an invalid name in a URL: an HTML 404 page, not a 500."""
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.mimetype == "text/html" and "Not Found" in text_of(response)
+
+
+# --- the create form, without JavaScript ----------------------------------------------------
+
+def test_new_form_has_every_input_named_as_the_json_fields(client):
+    """Inputs named as the JSON fields, each with a label; the 25 types grouped."""
+    page = text_of(client.get(NEW))
+    for name in ("name", "model", "fileset", "finetuning_type", "description", "enabled",
+                 "lora_config-rank", "lora_config-alpha"):
+        assert f'name="{name}"' in page, name
+        input_id = re.search(rf'name="{name}"', page) and name
+        assert f'<label for="{input_id}"' in page, name
+    options = re.findall(r'<option value="([a-z_0-9]+)"', page)
+    assert sorted(options) == sorted(rules.FINETUNING_TYPES)
+    assert page.count("<optgroup") == len(rules.FINETUNING_TYPE_GROUPS)
+    assert f'maxlength="{rules.NAME_MAX}"' in page
+
+
+def test_new_form_suggests_the_workspaces_models(client, create):
+    """The model input suggests models already used in the workspace."""
+    create(model="llama-3-8b")
+    create(name="b", model="shared/mistral")
+    page = text_of(client.get(NEW))
+    assert '<option value="default/llama-3-8b">' in page
+    assert '<option value="shared/mistral">' in page
+
+
+def test_valid_submit_creates_and_lands_on_the_adapter_page(client, app):
+    """JS off: a valid form creates the adapter, 303 to its page, which confirms it."""
+    token = csrf_token(client)
+    response = client.post(NEW, data=form_data(token, description="hello",
+                                               **{"lora_config-rank": "8"}))
+    assert response.status_code == 303
+    assert response.location.endswith("/workspaces/default/adapters/lora-a")
+    page = text_of(client.get(response.location))
+    assert "Adapter 'lora-a' created." in page
+    adapter = client.get(f"{API}/default/adapters/lora-a").get_json()
+    assert adapter["description"] == "hello" and adapter["enabled"] is True
+    assert adapter["lora_config"] == {"alpha": None, "rank": 8}
+    assert adapter["model"] == "default/base-model"
+
+
+def test_unchecked_enabled_creates_a_disabled_adapter(client):
+    """An unticked box is enabled = false; a blank description is null."""
+    data = form_data(csrf_token(client))
+    del data["enabled"]
+    client.post(NEW, data=data)
+    adapter = client.get(f"{API}/default/adapters/lora-a").get_json()
+    assert adapter["enabled"] is False and adapter["description"] is None
+
+
+def test_lora_settings_are_ignored_for_other_types(client):
+    """LoRA inputs are used only for LoRA-family types."""
+    client.post(NEW, data=form_data(csrf_token(client), finetuning_type="dpo",
+                                    **{"lora_config-rank": "0"}))
+    assert client.get(f"{API}/default/adapters/lora-a").get_json()["lora_config"] is None
+
+
+def test_invalid_submit_shows_every_message_a_summary_and_keeps_values(client, app):
+    """JS off: 422, the page again with a summary linking to each field, values kept."""
+    token = csrf_token(client)
+    response = client.post(NEW, data=form_data(
+        token, name="bad name", model="Base", description="<i>kept</i>",
+        **{"lora_config-rank": "0"}))
+    page = text_of(response)
+    assert response.status_code == 422
+    summary = re.search(r'<div class="error-summary" role="alert".*?</div>', page, re.S).group(0)
+    assert 'href="#name"' in summary and 'href="#model"' in summary
+    assert 'href="#lora_config-rank"' in summary
+    assert rules.check_name("bad name").msg in summary
+    for input_id in ("name", "model", "lora_config-rank"):
+        tag = re.search(rf'<input[^>]*id="{input_id}"[^>]*>', page).group(0)
+        assert 'aria-invalid="true"' in tag
+        assert f"{input_id}-error" in re.search(r'aria-describedby="([^"]*)"', tag).group(1)
+        assert re.search(rf'<p id="{input_id}-error" class="field-error"[^>]*>(?!</p>)', page)
+    assert 'value="bad name"' in page and "<i>kept</i></textarea>" in page
+    assert count(app) == 0
+
+
+def test_a_taken_name_is_an_inline_error_on_name(client, create):
+    """Submitting a name already used: 422 with the message on name, not a crash."""
+    create()
+    response = client.post(NEW, data=form_data(csrf_token(client)))
+    assert response.status_code == 422
+    message = "Adapter with name 'lora-a' already exists in workspace 'default'"
+    assert re.search(rf'<p id="name-error"[^>]*>.*{re.escape(message)}', text_of(response))
+
+
+def test_post_without_csrf_token_is_400_and_changes_nothing(client, app):
+    """A form POST without a valid CSRF token is refused."""
+    data = form_data("wrong-token")
+    assert client.post(NEW, data=data).status_code == 400
+    del data["csrf_token"]
+    assert client.post(NEW, data=data).status_code == 400
+    assert count(app) == 0
+
+
+def test_api_needs_no_csrf_token(client):
+    """Scripts post JSON without any token."""
+    assert client.post(f"{API}/default/adapters", json=valid_body()).status_code == 201
+
+
+# --- htmx partials --------------------------------------------------------------------------
+
+def test_htmx_invalid_submit_returns_the_form_partial(client):
+    """htmx submit of an invalid form: 422 with only the form (summary included)."""
+    token = csrf_token(client)
+    response = client.post(NEW, data=form_data(token, fileset="a/b/c"),
+                           headers={**HTMX, "HX-Target": "adapter-form"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert body.lstrip().startswith("<form id=\"adapter-form\"") or '<form id="adapter-form"' in body
+    assert "<html" not in body and 'role="alert"' in body
+    assert "HX-Target" in response.headers["Vary"]
+
+
+def test_htmx_valid_submit_is_204_with_hx_location(client):
+    """htmx submit of a valid form: 204 and HX-Location to the adapter page."""
+    token = csrf_token(client)
+    response = client.post(NEW, data=form_data(token),
+                           headers={**HTMX, "HX-Target": "adapter-form"})
+    assert response.status_code == 204
+    assert response.headers["HX-Location"] == (
+        '{"path": "/workspaces/default/adapters/lora-a", "target": "#main"}')
+    followup = client.get("/workspaces/default/adapters/lora-a",
+                          headers={**HTMX, "HX-Target": "main"})
+    body = followup.get_data(as_text=True)
+    assert "<html" not in body and "<title>lora-a in default" in body
+    assert "Adapter &#39;lora-a&#39; created." in body
+
+
+def test_per_field_endpoint_returns_only_the_message_slot(client):
+    """The per-field check answers just that field's slot: a message, or an empty hidden one."""
+    token = csrf_token(client)
+    bad = client.post(f"{VALIDATE}?field=model", data=form_data(token, model="a--b"),
+                      headers={**HTMX, "HX-Target": "model-error"})
+    assert bad.status_code == 200
+    assert text_of(bad).strip() == (
+        f'<p id="model-error" class="field-error" aria-live="polite">'
+        f'<span class="visually-hidden">Error: </span>{rules.check_model("a--b").msg}</p>')
+    good = client.post(f"{VALIDATE}?field=model", data=form_data(token))
+    assert text_of(good).strip() == '<p id="model-error" class="field-error" aria-live="polite"' \
+        ' hidden></p>'
+
+
+def test_per_field_endpoint_reports_a_taken_name(client, create):
+    """Leaving the name field with a taken name shows it inline at once."""
+    create()
+    response = client.post(f"{VALIDATE}?field=name", data=form_data(csrf_token(client)))
+    assert "already exists in workspace 'default'" in text_of(response)
+
+
+def test_per_field_endpoint_rejects_unknown_fields_and_missing_tokens(client):
+    """An unknown field is a 400; a missing CSRF token too."""
+    token = csrf_token(client)
+    assert client.post(f"{VALIDATE}?field=csrf_token", data=form_data(token)).status_code == 400
+    assert client.post(f"{VALIDATE}?field=zzz", data=form_data(token)).status_code == 400
+    assert client.post(f"{VALIDATE}?field=name", data={"name": "x"}).status_code == 400
+
+
+def test_htmx_requests_carry_the_csrf_token_header(client):
+    """Pages give htmx the token in hx-headers, and the header alone is accepted."""
+    page = client.get(NEW).get_data(as_text=True)
+    token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', page).group(1)
+    response = client.post(f"{VALIDATE}?field=name", data={"name": "ok"},
+                           headers={**HTMX, "X-CSRFToken": token})
+    assert response.status_code == 200
+
+
+# --- parity: one table, three ways in ------------------------------------------------------
+
+PARITY = [
+    # (input name, typed value, JSON body change, JSON loc)
+    ("name", "bad name", {"name": "bad name"}, ["body", "name"]),
+    ("name", "", {"name": ""}, ["body", "name"]),
+    ("name", "a" * 256, {"name": "a" * 256}, ["body", "name"]),
+    ("name", "..", {"name": ".."}, ["body", "name"]),
+    ("name", "abc\n", {"name": "abc\n"}, ["body", "name"]),
+    ("name", "naïve", {"name": "naïve"}, ["body", "name"]),
+    ("model", "Base", {"model": "Base"}, ["body", "model"]),
+    ("model", "a--b", {"model": "a--b"}, ["body", "model"]),
+    ("model", "x", {"model": "x"}, ["body", "model"]),
+    ("model", "-ab", {"model": "-ab"}, ["body", "model"]),
+    ("model", "a/b/c", {"model": "a/b/c"}, ["body", "model"]),
+    ("model", "a" * 128, {"model": "a" * 128}, ["body", "model"]),
+    ("model", "", {"model": ""}, ["body", "model"]),
+    ("fileset", "a/b/c", {"fileset": "a/b/c"}, ["body", "fileset"]),
+    ("fileset", "/fs", {"fileset": "/fs"}, ["body", "fileset"]),
+    ("fileset", "f s", {"fileset": "f s"}, ["body", "fileset"]),
+    ("fileset", "", {"fileset": ""}, ["body", "fileset"]),
+    ("finetuning_type", "LORA", {"finetuning_type": "LORA"}, ["body", "finetuning_type"]),
+    ("finetuning_type", "", {"finetuning_type": ""}, ["body", "finetuning_type"]),
+    ("description", "d" * 1001, {"description": "d" * 1001}, ["body", "description"]),
+    ("lora_config-rank", "0", {"lora_config": {"rank": 0}}, ["body", "lora_config", "rank"]),
+    ("lora_config-rank", "abc", {"lora_config": {"rank": "abc"}},
+     ["body", "lora_config", "rank"]),
+    ("lora_config-rank", "1.5", {"lora_config": {"rank": "1.5"}},
+     ["body", "lora_config", "rank"]),
+    ("lora_config-alpha", "0", {"lora_config": {"rank": 2, "alpha": 0}},
+     ["body", "lora_config", "alpha"]),
+]
+
+
+@pytest.mark.parametrize(("input_name", "typed", "json_change", "loc"), PARITY,
+                         ids=[f"{p[0]}={p[1][:12]!r}" for p in PARITY])
+def test_form_field_check_and_api_agree(client, app, input_name, typed, json_change, loc):
+    """The same broken rule fails the same field with the same message, three ways in."""
+    token = csrf_token(client)
+    typed_form = {input_name: typed}
+    if input_name == "lora_config-alpha":
+        typed_form["lora_config-rank"] = "2"
+    api = client.post(f"{API}/default/adapters", json={**valid_body(), **json_change})
+    assert api.status_code == 422
+    (entry,) = api.get_json()["detail"]
+    assert entry["loc"] == loc
+    message = entry["msg"]
+
+    submitted = client.post(NEW, data=form_data(token, **typed_form))
+    assert submitted.status_code == 422
+    slot = re.search(rf'<p id="{input_name}-error"[^>]*>(.*?)</p>', text_of(submitted), re.S)
+    assert slot.group(1) == f'<span class="visually-hidden">Error: </span>{message}'
+
+    checked = client.post(f"{VALIDATE}?field={input_name}", data=form_data(token, **typed_form))
+    assert text_of(checked).strip().endswith(f"{message}</p>")
+    assert count(app) == 0
+
+
+# --- the adapter page's actions ---------------------------------------------------------------
+
+def test_disable_and_enable_from_the_adapter_page(client, create):
+    """The toggle form flips enabled and confirms it."""
+    create()
+    url = "/workspaces/default/adapters/lora-a"
+    token = csrf_token(client, url)
+    response = client.post(f"{url}/enabled", data={"csrf_token": token, "enabled": "false"})
+    assert response.status_code == 303
+    assert "Adapter 'lora-a' disabled." in text_of(client.get(url))
+    assert client.get(f"{API}/default/adapters/lora-a").get_json()["enabled"] is False
+    client.post(f"{url}/enabled", data={"csrf_token": token, "enabled": "true"})
+    assert client.get(f"{API}/default/adapters/lora-a").get_json()["enabled"] is True
+
+
+def test_edit_description_from_the_adapter_page(client, create):
+    """Saving a description changes it; too long is an inline 422; blank clears it."""
+    create(description="old")
+    url = "/workspaces/default/adapters/lora-a"
+    token = csrf_token(client, url)
+    client.post(f"{url}/description", data={"csrf_token": token, "description": "new text"})
+    assert client.get(f"{API}/default/adapters/lora-a").get_json()["description"] == "new text"
+    too_long = client.post(f"{url}/description",
+                           data={"csrf_token": token, "description": "x" * 1001})
+    assert too_long.status_code == 422
+    assert rules.check_description("x" * 1001).msg in text_of(too_long)
+    assert 'aria-invalid="true"' in text_of(too_long)
+    client.post(f"{url}/description", data={"csrf_token": token, "description": ""})
+    assert client.get(f"{API}/default/adapters/lora-a").get_json()["description"] is None
+
+
+def test_delete_asks_first_then_deletes(client, app, create):
+    """GET asks for confirmation and changes nothing; the POST deletes and goes back."""
+    create()
+    url = "/workspaces/default/adapters/lora-a/delete"
+    page = text_of(client.get(url))
+    assert "Delete lora-a?" in page and count(app) == 1
+    token = csrf_token(client, url)
+    response = client.post(url, data={"csrf_token": token})
+    assert response.status_code == 303 and response.location.endswith("/workspaces/default/adapters")
+    assert count(app) == 0
+    assert "Adapter 'lora-a' deleted." in text_of(client.get(response.location))
+
+
+@pytest.mark.parametrize("action", ["enabled", "description", "delete"])
+def test_page_actions_need_a_csrf_token(client, app, create, action):
+    """Every HTML POST without a token is a 400 and changes nothing."""
+    create()
+    before = client.get(f"{API}/default/adapters/lora-a").get_json()
+    response = client.post(f"/workspaces/default/adapters/lora-a/{action}",
+                           data={"enabled": "false", "description": "x"})
+    assert response.status_code == 400
+    assert client.get(f"{API}/default/adapters/lora-a").get_json() == before
+
+
+def test_pages_send_security_headers(client):
+    """CSP with scripts from the app and the pinned CDN only, and friends."""
+    from webui import HTMX_CDN_URL
+
+    response = client.get(NEW)
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self' https://cdn.jsdelivr.net;" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    page = response.get_data(as_text=True)
+    assert f'<script src="{HTMX_CDN_URL}" integrity="sha384-' in page
+    assert 'crossorigin="anonymous"' in page
+    assert "<script>" not in page  # no inline script
+
+
+def test_htmx_can_be_self_hosted_with_one_setting(tmp_path, monkeypatch):
+    """HTMX_URL points the page (and the CSP) at a self-hosted copy."""
+    from webui import create_app
+
+    monkeypatch.setenv("HTMX_URL", "/static/vendor/htmx.min.js")
+    app = create_app({"INSTANCE_PATH": str(tmp_path),
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+    response = app.test_client().get("/")
+    assert '<script src="/static/vendor/htmx.min.js" integrity="sha384-' in response.get_data(
+        as_text=True)
+    assert "script-src 'self';" in response.headers["Content-Security-Policy"]
