@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import API, axe_violations, screenshot, valid_body
+from conftest import API, screenshot, valid_body
 from playwright.sync_api import Page, expect
 
 

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 import shlex
-
 from datetime import datetime
 
 from flask import (
-    Blueprint, Response, abort, flash, redirect, render_template, request, url_for,
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
 )
 from markupsafe import Markup
 
