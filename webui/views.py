@@ -117,12 +117,15 @@ def adapters(workspace: str):
                   and not (key == "page" and str(value) == "1")}
         return url_for("pages.adapters", workspace=workspace, **params)
 
-    return htmx.render(
+    response = htmx.render(
         "adapters/list.html", {"results": "adapters/_results.html"},
         workspace=workspace, state=state, adapters=items, total=total, query=query,
         page_sizes=PAGE_SIZES, models=queries.models_in_workspace(workspace),
         listing_url=listing_url,
     )
+    if htmx.is_htmx():
+        response.headers["HX-Push-Url"] = listing_url()  # the tidy URL, not every blank input
+    return response
 
 
 @bp.route("/workspaces/<workspace>/adapters/new", methods=["GET", "POST"])
