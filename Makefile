@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 4
 
-.PHONY: run test serve lint browser vendor clean
+.PHONY: run test serve lint browser vendor vendor-htmx clean
 
 $(VENV)/.app: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,14 @@ $(VENDOR)/axe.min.js:
 	cd $(VENDOR)/tmp && npm pack -q axe-core@$(AXE_VERSION) >/dev/null && tar xzf axe-core-$(AXE_VERSION).tgz
 	cp $(VENDOR)/tmp/package/axe.min.js $@
 	rm -rf $(VENDOR)/tmp
+
+## vendor-htmx: a self-hosted copy of the same pinned htmx, for deployments with no internet;
+## then serve with HTMX_URL=/static/vendor/htmx.min.js
+vendor-htmx: static/vendor/htmx.min.js
+
+static/vendor/htmx.min.js: $(VENDOR)/htmx.min.js
+	mkdir -p static/vendor
+	cp $< $@
 
 ## test: set up and run every test (browser tests included)
 test: $(VENV)/.test browser vendor
