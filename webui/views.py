@@ -173,7 +173,7 @@ def _curl_command(adapter: Adapter) -> str:
                        "lora_config") and value is not None}
     url = url_for("api.create_adapter", workspace=adapter.workspace, _external=True)
     return ("curl -X POST -H 'Content-Type: application/json' \\\n  -d "
-            f"{shlex.quote(json.dumps(body))} \\\n  {shlex.quote(url)}")
+            f"{shlex.quote(json.dumps(body, indent=2))} \\\n  {shlex.quote(url)}")
 
 
 def _adapter_page(adapter: Adapter, status: int = 200, description_error: str | None = None,
