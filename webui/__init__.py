@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +74,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
-        db.create_all()
+        with _instance_lock(Path(app.instance_path) / ".schema.lock"):
+            db.create_all()
     return app
+
+
+@contextmanager
+def _instance_lock(path: Path) -> Iterator[None]:
+    """One process at a time (server workers start together and would race on the schema)."""
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _sqlite_pragmas(connection: sqlite3.Connection, _record: object) -> None:

@@ -43,6 +43,22 @@ def _addressable(name: str) -> bool:
     return rules.check_name(name) is None
 
 
+# A nested route whose model name breaks the rules: no adapter can have that model.
+NO_SUCH_MODEL = "\x00"
+
+
+def _model_ref(workspace: str, model_name: str) -> str:
+    """The model a nested route names (``NO_SUCH_MODEL`` when no adapter could have it)."""
+    if rules.check_model_segment(model_name):
+        return NO_SUCH_MODEL
+    return f"{workspace}/{model_name}"
+
+
+def _findable(name: str, model: str | None) -> bool:
+    """Whether a lookup could find anything, so nothing unstorable reaches the database."""
+    return _addressable(name) and model != NO_SUCH_MODEL
+
+
 def _create(workspace: str, model_name: str | None) -> Response | tuple[Response, int]:
     read = _read_body()
     if isinstance(read, Response):
@@ -72,7 +88,7 @@ def _patch(workspace: str, name: str, model: str | None) -> Response:
     if errors:
         return error_response(422, errors)
     adapter = None
-    if _addressable(name):
+    if _findable(name, model):
         adapter = queries.update_adapter(workspace, name, changes, model)
     if adapter is None:
         return _not_found(workspace, name)
@@ -82,7 +98,7 @@ def _patch(workspace: str, name: str, model: str | None) -> Response:
 def _delete(workspace: str, name: str, model: str | None) -> Response:
     if errors := _path_errors(workspace):
         return error_response(422, errors)
-    if not (_addressable(name) and queries.delete_adapter(workspace, name, model)):
+    if not (_findable(name, model) and queries.delete_adapter(workspace, name, model)):
         return _not_found(workspace, name)
     return Response(status=204)
 
@@ -152,10 +168,10 @@ def create_model_adapter(workspace: str, model_name: str):
 @bp.patch("/models/<model_name>/adapters/<name>", **ROUTE_OPTIONS)
 def patch_model_adapter(workspace: str, model_name: str, name: str):
     """Change an adapter of the model named in the path (route 7)."""
-    return _patch(workspace, name, f"{workspace}/{model_name}")
+    return _patch(workspace, name, _model_ref(workspace, model_name))
 
 
 @bp.delete("/models/<model_name>/adapters/<name>", **ROUTE_OPTIONS)
 def delete_model_adapter(workspace: str, model_name: str, name: str):
     """Delete an adapter of the model named in the path (route 8)."""
-    return _delete(workspace, name, f"{workspace}/{model_name}")
+    return _delete(workspace, name, _model_ref(workspace, model_name))

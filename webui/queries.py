@@ -164,6 +164,9 @@ def list_adapters(
         total = db.session.scalar(select(func.count()).select_from(Adapter).where(*clauses))
     else:
         total = count_in_workspace(workspace)
+    offset = (query.page - 1) * query.page_size
+    if offset >= total:  # past the end: nothing to read
+        return [], total
     key = query.sort.removeprefix("-")
     descending = query.sort.startswith("-")
     order = [getattr(Adapter, key), Adapter.name] if key != "name" else [Adapter.name]
@@ -171,7 +174,7 @@ def list_adapters(
         select(Adapter)
         .where(*clauses)
         .order_by(*(column.desc() if descending else column.asc() for column in order))
-        .offset((query.page - 1) * query.page_size)
+        .offset(offset)
         .limit(query.page_size)
     )
     return list(db.session.scalars(statement)), total

@@ -30,6 +30,8 @@ DESCRIPTION_MAX = 1000
 INT_MAX = 2**63 - 1  # what a 64-bit column holds
 PAGE_SIZE_DEFAULT = 100
 PAGE_SIZE_MAX = 1000
+PAGE_MAX = 10**15  # far past any real page; keeps offsets inside 64 bits
+FILTER_LIST_MAX = 1000  # values in one $in / $nin
 MAX_BODY_BYTES = 1024 * 1024
 
 # --- charsets -----------------------------------------------------------------------------
@@ -444,12 +446,12 @@ def _parse_int_param(
     if raw is None:
         return default, None
     text = raw.strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+    if not (text.isascii() and text.isdigit()):
         return default, Violation(f"'{key}' must be a whole number", "int_parsing")
-    number = int(text)
+    number = int(text) if len(text) <= 20 else 10**20  # no 4300-digit conversions
     if number < low:
         return default, Violation(f"'{key}' must be at least {low}", "greater_than_equal")
-    if high is not None and number > high:
+    if number > high:
         return default, Violation(f"'{key}' must be at most {high}", "less_than_equal")
     return number, None
 
@@ -469,7 +471,7 @@ def parse_list_args(
 ) -> tuple[ListQuery | None, list[dict[str, Any]]]:
     """Parse page, page_size and sort (422 entries) and the filter (raises FilterError)."""
     errors = []
-    page, problem = _parse_int_param(args, "page", 1, 1, None)
+    page, problem = _parse_int_param(args, "page", 1, 1, PAGE_MAX)
     if problem:
         errors.append(error_entry(("query", "page"), problem))
     page_size, problem = _parse_int_param(args, "page_size", PAGE_SIZE_DEFAULT, 1, PAGE_SIZE_MAX)
@@ -555,6 +557,10 @@ def _clean_conditions(field: str, conditions: dict[str, Any]) -> dict[str, Any]:
                 raise FilterError(
                     f"'{operator}' for '{field}' takes a list or comma-separated text"
                 )
+            if len(items) > FILTER_LIST_MAX:
+                raise FilterError(
+                    f"'{operator}' for '{field}' takes at most {FILTER_LIST_MAX} values"
+                )
             clean[operator] = [_filter_value(field, item) for item in items]
         else:
             clean[operator] = _filter_value(field, value)
@@ -582,12 +588,12 @@ def parse_timestamp(text: str, field: str) -> datetime:
     """An ISO 8601 time; one without an offset is taken as UTC. Returned naive, in UTC."""
     try:
         moment = datetime.fromisoformat(text.strip())
-    except ValueError:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # not a time, or out of range once in UTC
         raise FilterError(
             f"Filter value for '{field}' must be an ISO 8601 time, e.g. 2026-01-01T00:00:00Z"
         ) from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 
 

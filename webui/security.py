@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request
+from flask.sessions import SecureCookieSessionInterface
 
 
 def content_security_policy(htmx_url: str) -> str:
@@ -38,6 +39,14 @@ def add_headers(response: Response) -> Response:
     return response
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie session, marked Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return request.is_secure or super().get_cookie_secure(app)
+
+
 def register(app: Flask) -> None:
-    """Install the headers."""
+    """Install the headers and the session cookie's policy."""
     app.after_request(add_headers)
+    app.session_interface = SessionInterface()
