@@ -336,3 +336,28 @@ def test_screenshots_of_every_page(site: str, page: Page, client):
         page.goto(site + path)
         expect(page.locator("main")).to_be_visible()
         screenshot(page, name)
+
+
+def test_xss_payloads_are_text_on_every_page_that_shows_them(site: str, page: Page, client):
+    """Payloads stored or typed anywhere are shown as text; no dialog fires on any page."""
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    client.post(f"{API}/default/adapters", json=valid_body(name="stored-xss", description=XSS))
+    payload = "<script>alert(3)</script>"
+    visits = [
+        ("/workspaces/default/adapters/stored-xss", XSS),
+        ("/workspaces/default/adapters/stored-xss/delete", "stored-xss"),
+        (LISTING + "?q=" + payload, ""),
+        ("/?workspace=" + payload, ""),
+        ("/workspaces/default/adapters/" + payload.replace("/", "%2F"), "not found"),
+    ]
+    for path, shown in visits:
+        page.goto(site + path)
+        page.wait_for_load_state("load")
+        expect(page.locator("main")).to_contain_text(shown)
+    expect(page.get_by_label("Workspace name")).to_have_count(0)
+    page.goto(site + "/?workspace=" + payload)
+    expect(page.get_by_label("Workspace name")).to_have_value(payload)
+    page.goto(site + LISTING + "?q=" + payload)
+    expect(page.get_by_label("Search")).to_have_value(payload)
+    assert dialogs == []

@@ -1,0 +1,332 @@
+"""Reliability under a real multi-process server: races, sustained mixed load, and SIGKILL.
+
+gunicorn serves the app with several worker processes on one SQLite file, as `make serve` does.
+The figures each run reaches are written to tests/reports/reliability.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import API, valid_body
+
+from webui import rules
+
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("TEST_DATABASE_URL")), reason="SQLite-file server tests"
+)
+REPORTS = Path(__file__).parent / "reports"
+LOAD_SECONDS = float(os.environ.get("RELIABILITY_LOAD_SECONDS", "30"))
+LOAD_CLIENTS = 16
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A gunicorn server of the app on a SQLite file, in its own process group."""
+
+    directory: Path
+    workers: int = 4
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def database(self) -> Path:
+        return self.directory / "registry.sqlite3"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> Path:
+        return self.directory / "server.log"
+
+    def start(self) -> None:
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{self.database}",
+               "WEBUI_INSTANCE_PATH": str(self.directory / "instance"),
+               "SECRET_KEY": "reliability-tests"}
+        with self.log.open("a") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-w", str(self.workers),
+                 "-b", f"127.0.0.1:{self.port}", "--no-control-socket", "--timeout", "60",
+                 "webui:create_app()"],
+                env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/apis/openapi.json", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError(f"the server did not start: {self.log.read_text()[-2000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            self.process.wait(30)
+
+
+@pytest.fixture
+def server(tmp_path) -> Iterator[Server]:
+    """gunicorn, 4 workers, on a fresh SQLite file."""
+    running = Server(tmp_path)
+    running.start()
+    yield running
+    running.stop()
+
+
+def report(name: str, figures: dict) -> None:
+    """Keep the figures a run reached, for the README's Reliability section."""
+    REPORTS.mkdir(exist_ok=True)
+    path = REPORTS / "reliability.json"
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[name] = figures
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def rows(database: Path) -> dict[str, dict]:
+    """Every adapter as stored, read straight from the file."""
+    with sqlite3.connect(database) as connection:
+        connection.row_factory = sqlite3.Row
+        found = connection.execute("SELECT * FROM adapters").fetchall()
+    return {f"{row['workspace']}/{row['name']}": dict(row) for row in found}
+
+
+def integrity(database: Path) -> str:
+    with sqlite3.connect(database) as connection:
+        return connection.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+def counters_match(database: Path) -> bool:
+    """The per-workspace counters equal the rows they count."""
+    with sqlite3.connect(database) as connection:
+        counted = dict(connection.execute(
+            "SELECT workspace, COUNT(*) FROM adapters GROUP BY workspace").fetchall())
+        kept = dict(connection.execute(
+            "SELECT name, adapter_count FROM workspaces WHERE adapter_count > 0").fetchall())
+    return counted == kept
+
+
+def test_twenty_clients_racing_for_one_name_get_one_201(server: Server):
+    """20 clients create the same name at once: exactly one 201, the rest 409, never a 500."""
+    barrier = threading.Barrier(20)
+    answers: list[tuple[int, dict]] = []
+    lock = threading.Lock()
+
+    def create() -> None:
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            barrier.wait()
+            response = http.post(f"{API}/default/adapters", json=valid_body(name="contended"))
+            with lock:
+                answers.append((response.status_code, response.json()))
+
+    threads = [threading.Thread(target=create) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    statuses = Counter(status for status, _ in answers)
+    assert statuses == {201: 1, 409: 19}
+    conflict = next(body for status, body in answers if status == 409)
+    assert conflict == {
+        "detail": "Adapter with name 'contended' already exists in workspace 'default'"}
+    assert list(rows(server.database)) == ["default/contended"]
+    report("same_name_race", {"clients": 20, "created": statuses[201],
+                              "conflicts": statuses[409], "server_errors": 0})
+
+
+class Client(threading.Thread):
+    """One load client: creates, patches and deletes its own adapters, and lists."""
+
+    def __init__(self, number: int, url: str, deadline: float):
+        super().__init__()
+        self.number, self.url, self.deadline = number, url, deadline
+        self.random = random.Random(number)
+        self.expected: dict[str, dict] = {}  # what the 2xx answers say is stored
+        self.counts: Counter = Counter()
+        self.problems: list[str] = []
+
+    def check(self, response: httpx.Response, *wanted: int) -> bool:
+        self.counts[response.status_code] += 1
+        if "database is locked" in response.text:
+            self.problems.append(f"locked: {response.request.method} {response.request.url}")
+        if response.status_code not in wanted:
+            self.problems.append(
+                f"{response.request.method} {response.request.url}: {response.status_code} "
+                f"{response.text[:200]}")
+            return False
+        return True
+
+    def run(self) -> None:
+        workspace = f"load{self.number % 4}"
+        base = f"{API}/{workspace}/adapters"
+        serial = 0
+        with httpx.Client(base_url=self.url, timeout=60) as http:
+            while time.monotonic() < self.deadline:
+                roll = self.random.random()
+                owned = sorted(self.expected)
+                if roll < 0.4 or not owned:
+                    serial += 1
+                    name = f"c{self.number}-{serial}"
+                    body = valid_body(name=name, description=f"client {self.number}",
+                                      enabled=self.random.random() < 0.5)
+                    response = http.post(base, json=body)
+                    if self.check(response, 201):
+                        self.expected[name] = response.json()
+                elif roll < 0.6:
+                    name = self.random.choice(owned)
+                    change = {"description": f"patched {serial}",
+                              "enabled": self.random.random() < 0.5}
+                    response = http.patch(f"{base}/{name}", json=change)
+                    if self.check(response, 200):
+                        self.expected[name] = response.json()
+                elif roll < 0.75:
+                    name = self.random.choice(owned)
+                    if self.check(http.delete(f"{base}/{name}"), 204):
+                        del self.expected[name]
+                else:
+                    query = self.random.choice([
+                        "", "?sort=-updated_at&page_size=20", "?page=2&page_size=5",
+                        "?filter[enabled]=true", f"?filter[name][$like]=c{self.number}-",
+                    ])
+                    self.check(http.get(base + query), 200)
+
+
+def test_sustained_mixed_load_loses_nothing(server: Server):
+    """16 clients for 30 s of creates, patches, deletes and lists on 4 worker processes:
+    no 5xx, no 'database is locked', and the database holds exactly what the 2xx said."""
+    deadline = time.monotonic() + LOAD_SECONDS
+    clients = [Client(number, server.url, deadline) for number in range(LOAD_CLIENTS)]
+    started = time.monotonic()
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join()
+    elapsed = time.monotonic() - started
+    counts = sum((client.counts for client in clients), Counter())
+    problems = [problem for client in clients for problem in client.problems]
+    assert problems == []
+    assert "database is locked" not in server.log.read_text()
+
+    expected = {f"{client_workspace(c)}/{name}": body
+                for c in clients for name, body in c.expected.items()}
+    stored = rows(server.database)
+    assert set(stored) == set(expected)
+    for key, body in expected.items():
+        row = stored[key]
+        assert (row["description"], bool(row["enabled"]), row["fileset"]) == (
+            body["description"], body["enabled"], body["fileset"])
+        assert rules.format_timestamp(_parse(row["updated_at"])) == body["updated_at"]
+    # and the API agrees with the file, walking every page
+    listed = {}
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        for workspace in {client_workspace(c) for c in clients}:
+            page = 1
+            while True:
+                body = http.get(f"{API}/{workspace}/adapters?page={page}&page_size=1000").json()
+                listed.update({f"{workspace}/{a['name']}": a for a in body["data"]})
+                if page >= body["pagination"]["total_pages"]:
+                    break
+                page += 1
+    assert listed == expected
+    assert integrity(server.database) == "ok"
+    assert counters_match(server.database)
+    requests = sum(counts.values())
+    report("mixed_load", {
+        "clients": LOAD_CLIENTS, "workers": server.workers, "seconds": round(elapsed, 1),
+        "requests": requests, "requests_per_second": round(requests / elapsed),
+        "by_status": dict(sorted(counts.items())),
+        "server_errors": sum(n for status, n in counts.items() if status >= 500),
+        "database_locked": 0, "adapters_expected": len(expected),
+        "adapters_lost": len(set(expected) - set(stored)),
+    })
+
+
+def client_workspace(client: Client) -> str:
+    return f"load{client.number % 4}"
+
+
+def _parse(value: str):
+    from datetime import datetime
+
+    return datetime.fromisoformat(value)
+
+
+def test_sigkill_mid_stream_keeps_every_acknowledged_adapter(tmp_path):
+    """Kill the server (SIGKILL) during a stream of creates, restart it on the same file:
+    every 201 is there, nothing half-written is, and the file passes integrity_check."""
+    server = Server(tmp_path, workers=2)
+    server.start()
+    acknowledged: dict[str, dict] = {}
+    stop = threading.Event()
+    lock = threading.Lock()
+
+    def stream(number: int) -> None:
+        serial = 0
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            while not stop.is_set():
+                serial += 1
+                name = f"s{number}-{serial}"
+                try:
+                    response = http.post(f"{API}/crash/adapters", json=valid_body(
+                        name=name, description="x" * 500, lora_config={"rank": 8, "alpha": 16}))
+                except httpx.TransportError:
+                    return  # the server is gone: this one's fate is unknown, as it should be
+                if response.status_code == 201:
+                    with lock:
+                        acknowledged[name] = response.json()
+
+    threads = [threading.Thread(target=stream, args=(number,)) for number in range(4)]
+    for thread in threads:
+        thread.start()
+    while len(acknowledged) < 150:
+        time.sleep(0.01)
+    server.stop(signal.SIGKILL)  # master and workers, mid-request
+    stop.set()
+    for thread in threads:
+        thread.join()
+
+    assert integrity(server.database) == "ok"
+    server.port = free_port()
+    server.start()  # the same file, recovered from its WAL
+    try:
+        stored = rows(server.database)
+        missing = [name for name in acknowledged if f"crash/{name}" not in stored]
+        assert missing == []
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            for name, body in acknowledged.items():
+                assert http.get(f"{API}/crash/adapters/{name}").json() == body
+        for row in stored.values():  # nothing half-written: every stored row is whole
+            assert row["description"] == "x" * 500
+            assert (row["lora_rank"], row["lora_alpha"]) == (8, 16)
+            assert rules.check_name(row["name"]) is None
+            assert row["model"] == "crash/base-model" and row["created_at"]
+        assert counters_match(server.database)
+        assert integrity(server.database) == "ok"
+    finally:
+        server.stop()
+    report("sigkill", {"acknowledged": len(acknowledged), "stored": len(stored),
+                       "adapters_lost": 0, "integrity_check": "ok"})
