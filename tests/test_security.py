@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import API, valid_body
-from test_pages import csrf_token, form_data
+from test_pages import csrf_token
 
 from webui.extensions import db
 from webui.models import Adapter
