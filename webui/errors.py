@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from .api import error_response
 
@@ -46,7 +46,15 @@ def handle_unexpected(error: Exception):
     return handle_http_error(InternalServerError())
 
 
+def refuse_oversized_body() -> None:
+    """A body past the limit is a 413 on every route, even one that would not read it."""
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
+
+
 def register(app: Flask) -> None:
-    """Install the handlers."""
+    """Install the handlers, and the body limit for every route."""
+    app.before_request(refuse_oversized_body)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import ValidationError
@@ -28,7 +29,8 @@ def _number(text: str | None) -> int | str | None:
     text = (text or "").strip()
     if not text:
         return None
-    return int(text) if text.isascii() and text.isdigit() else text
+    number = rules.parse_whole_number(text)
+    return text if number is None else number
 
 
 class LoraForm(Form):
@@ -52,6 +54,13 @@ def _type_choices() -> dict[str, list[tuple[str, str]]]:
 
 class AdapterForm(FlaskForm):
     """Create an adapter. Every rule comes from ``webui.rules``."""
+
+    class Meta:
+        def wrap_formdata(self, form: Form, formdata: object) -> object:
+            """The inputs are a submitted form's text fields only. (Flask-WTF would also take
+            uploaded files and a JSON body as inputs: a JSON list or number, or a file where
+            text belongs, is no form.)"""
+            return (request.form or None) if form.is_submitted() else None
 
     name = StringField(
         "Name", validators=[RuleCheck(rules.check_name)],

@@ -269,6 +269,24 @@ def as_integer(value: object) -> int | None:
     return None
 
 
+def parse_whole_number(text: str) -> int | None:
+    """The number typed ASCII digits stand for, or None if the text is not such digits.
+
+    Past 20 digits any number is far beyond every limit: it stands for 10**20, so no text gets a
+    4300-digit conversion (which Python refuses with an error).
+    """
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    digits = text.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 20 else 10**20
+
+
+def parse_flag(text: object) -> bool | None:
+    """``true`` or ``false`` as typed in a query string or a form; None for anything else."""
+    return {"true": True, "false": False}.get(text) if isinstance(text, str) else None
+
+
 def _check_positive_int(value: object, label: str) -> Violation | None:
     number = as_integer(value)
     if number is None:
@@ -445,10 +463,9 @@ def _parse_int_param(
     raw = args.get(key)
     if raw is None:
         return default, None
-    text = raw.strip()
-    if not (text.isascii() and text.isdigit()):
+    number = parse_whole_number(raw)
+    if number is None:
         return default, Violation(f"'{key}' must be a whole number", "int_parsing")
-    number = int(text) if len(text) <= 20 else 10**20  # no 4300-digit conversions
     if number < low:
         return default, Violation(f"'{key}' must be at least {low}", "greater_than_equal")
     if number > high:
@@ -477,7 +494,7 @@ def parse_list_args(
     page_size, problem = _parse_int_param(args, "page_size", PAGE_SIZE_DEFAULT, 1, PAGE_SIZE_MAX)
     if problem:
         errors.append(error_entry(("query", "page_size"), problem))
-    sort = args.get("sort") or SORT_DEFAULT
+    sort = args.get("sort", SORT_DEFAULT)  # given but empty is not a sort key
     if problem := check_sort(sort):
         errors.append(error_entry(("query", "sort"), problem))
     if errors:
@@ -571,8 +588,8 @@ def _filter_value(field: str, value: object) -> Any:
     if field == "enabled":
         if isinstance(value, bool):
             return value
-        if value in ("true", "false"):
-            return value == "true"
+        if (flag := parse_flag(value)) is not None:
+            return flag
         raise FilterError("Filter values for 'enabled' must be true or false")
     if isinstance(value, dict | list) or value is None:
         raise FilterError(f"Filter value for '{field}' must be text, not {json.dumps(value)}")

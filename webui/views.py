@@ -85,7 +85,7 @@ def _listing_state() -> dict[str, str]:
              for key in ("q", "finetuning_type", "model", "enabled", "sort", "page", "page_size")}
     if rules.check_finetuning_type(state["finetuning_type"]):
         state["finetuning_type"] = ""
-    if state["enabled"] not in ("true", "false"):
+    if rules.parse_flag(state["enabled"]) is None:
         state["enabled"] = ""
     if state["page_size"] not in {str(size) for size in PAGE_SIZES}:
         state["page_size"] = LIST_DEFAULTS["page_size"]
@@ -194,7 +194,9 @@ def adapter(workspace: str, name: str):
 def set_enabled(workspace: str, name: str):
     """Enable or disable an adapter."""
     adapter = _adapter_or_404(workspace, name)
-    enabled = request.form.get("enabled") == "true"
+    enabled = rules.parse_flag(request.form.get("enabled"))
+    if enabled is None:
+        abort(400, rules.check_enabled(None).msg + ".")
     if queries.update_adapter(workspace, adapter.name, {"enabled": enabled}) is None:
         abort(404)
     flash(f"Adapter '{name}' {'enabled' if enabled else 'disabled'}.", "success")
@@ -205,7 +207,9 @@ def set_enabled(workspace: str, name: str):
 def set_description(workspace: str, name: str):
     """Change an adapter's description (blank clears it)."""
     adapter = _adapter_or_404(workspace, name)
-    text = request.form.get("description", "")
+    text = request.form.get("description")
+    if text is None:  # blank clears it, but a form without the input is no edit
+        abort(400, "The form has no description.")
     if problem := rules.check_description(text):
         return _adapter_page(adapter, 422, problem.msg, text)
     if queries.update_adapter(workspace, name, {"description": text or None}) is None:
