@@ -509,3 +509,23 @@ def test_htmx_can_be_self_hosted_with_one_setting(tmp_path, monkeypatch):
     assert '<script src="/static/vendor/htmx.min.js" integrity="sha384-' in response.get_data(
         as_text=True)
     assert "script-src 'self';" in response.headers["Content-Security-Policy"]
+
+
+def test_a_model_too_long_once_resolved_fails_alike_everywhere(client, app):
+    """A bare model that passes alone but not with a long workspace: same message, three ways."""
+    workspace = "w" * 120
+    new = f"/workspaces/{workspace}/adapters/new"
+    message = rules.check_model("base-model", workspace).msg
+    assert message.startswith("Model must be at most 127 characters long")
+    api = client.post(f"{API}/{workspace}/adapters", json=valid_body())
+    assert api.get_json()["detail"] == [
+        {"loc": ["body", "model"], "msg": message, "type": "string_too_long"}]
+    nested = client.post(f"{API}/{workspace}/models/base-model/adapters", json=valid_body())
+    assert nested.get_json()["detail"][0]["loc"] == ["path", "model_name"]
+    token = csrf_token(client, new)
+    submitted = client.post(new, data=form_data(token))
+    assert submitted.status_code == 422 and message in text_of(submitted)
+    checked = client.post(f"/workspaces/{workspace}/adapters/new/validate?field=model",
+                          data=form_data(token))
+    assert text_of(checked).strip().endswith(f"{message}</p>")
+    assert count(app) == 0

@@ -275,3 +275,13 @@ def assert_rule(check, value, expected):
     else:
         assert problem is not None, f"{value!r} should break the rule"
         assert expected in problem.msg
+
+
+def test_model_with_its_workspace_must_fit_127_characters():
+    """A bare model is stored as workspace/model: that too must fit the 127-character limit."""
+    assert rules.check_model("a" * 63, "w" * 63) is None  # 127 once resolved
+    assert rules.check_model("a" * 63, "w" * 64).type == "string_too_long"  # 128
+    assert rules.check_model("ws/" + "a" * 63, "w" * 200) is None  # a full reference is kept
+    values, errors = rules.parse_create(
+        {"name": "a", "model": "m" * 20, "fileset": "f", "finetuning_type": "lora"}, "w" * 120)
+    assert values is None and errors[0]["loc"] == ["body", "model"]

@@ -68,7 +68,7 @@ class AdapterForm(FlaskForm):
                    "spellcheck": "false"},
     )
     model = StringField(
-        "Base model", validators=[RuleCheck(rules.check_model)],
+        "Base model",
         render_kw={"maxlength": rules.MODEL_MAX, "required": True, "autocomplete": "off",
                    "spellcheck": "false", "list": "model-suggestions"},
     )
@@ -87,6 +87,13 @@ class AdapterForm(FlaskForm):
     )
     enabled = BooleanField("Enabled for inference after training", default=True)
     lora_config = FormField(LoraForm, label="LoRA settings")
+
+    workspace: str | None = None  # the workspace the adapter goes in; set by the view
+
+    def validate_model(self, field: StringField) -> None:
+        """The model rule, with the workspace a bare name is resolved in."""
+        if problem := rules.check_model(field.data, self.workspace):
+            raise ValidationError(problem.msg)
 
     def uses_lora(self) -> bool:
         """Whether the chosen type is one the LoRA settings apply to."""
@@ -120,7 +127,8 @@ class AdapterForm(FlaskForm):
         field = self._fields.get(input_name)
         if field is None or input_name in ("csrf_token", "lora_config"):
             return None
-        field.validate(self)
+        inline = getattr(self.__class__, f"validate_{input_name}", None)
+        field.validate(self, [inline] if inline else ())
         return list(field.errors)
 
     def body(self) -> dict[str, Any]:

@@ -196,8 +196,11 @@ def check_model_segment(value: object, label: str = LABELS["model"]) -> Violatio
     return None
 
 
-def check_model(value: object) -> Violation | None:
-    """``model_name`` or ``workspace/model_name``, at most 127 characters."""
+def check_model(value: object, workspace: str | None = None) -> Violation | None:
+    """``model_name`` or ``workspace/model_name``, at most 127 characters.
+
+    With the path ``workspace``, a bare name is also checked as stored (``workspace/name``).
+    """
     label = LABELS["model"]
     if problem := _text_problem(value, label):
         return problem
@@ -215,6 +218,12 @@ def check_model(value: object) -> Violation | None:
     for segment in segments:
         if problem := check_model_segment(segment, label):
             return problem
+    if workspace is not None and len(resolve_model(value, workspace)) > MODEL_MAX:
+        return Violation(
+            f"{label} must be at most {MODEL_MAX} characters long with its workspace "
+            f"('{workspace}/…')",
+            "string_too_long",
+        )
     return None
 
 
@@ -399,13 +408,14 @@ def parse_create(
     values: dict[str, Any] = {}
     for field, check in CREATE_CHECKS.items():
         if field == "model" and model_from_path is not None:
-            if problem := check_model_segment(model_from_path):
+            if problem := check_model(model_from_path, workspace):
                 errors.append(error_entry(("path", "model_name"), problem))
             values["model"] = model_from_path
             continue
         if field not in body:
             errors.append(error_entry(("body", field), _required(LABELS[field])))
-        elif problem := check(body[field]):
+        elif problem := (check_model(body[field], workspace) if field == "model"
+                         else check(body[field])):
             errors.append(error_entry(("body", field), problem))
         else:
             values[field] = body[field]

@@ -133,8 +133,12 @@ def new_adapter(workspace: str):
     """The create form; a valid POST creates the adapter and goes to its page."""
     _checked_workspace(workspace)
     form = AdapterForm()
+    form.workspace = workspace
     if form.validate_on_submit():
         values, errors = rules.parse_create(form.body(), workspace)
+        for entry in errors:  # the form wraps the same checks, so only as a safety net
+            if len(entry["loc"]) == 2:
+                form[entry["loc"][1]].errors.append(entry["msg"])
         if not errors:
             try:
                 adapter = queries.create_adapter(workspace, values)
@@ -158,6 +162,7 @@ def validate_field(workspace: str):
     _checked_workspace(workspace)
     input_name = request.args.get("field", "")
     form = AdapterForm()
+    form.workspace = workspace
     messages = form.validate_field(input_name)
     if messages is None:
         abort(400, "Unknown field.")
