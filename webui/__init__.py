@@ -8,14 +8,18 @@ import secrets
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import flask_migrate
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 
 from . import api, errors, openapi, rules, security, views
-from .extensions import csrf, db
+from .extensions import csrf, db, migrate
 
 _PROJECT = Path(__file__).resolve().parent.parent
 HTMX_VERSION = "2.0.11"
@@ -65,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # '/a//b' (or an escaped '..%2f') is not a route: no redirect that turns it into one
     app.url_map.merge_slashes = False
     db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
@@ -77,8 +82,30 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
         with _instance_lock(Path(app.instance_path) / ".schema.lock"):
-            db.create_all()
+            _prepare_schema()
     return app
+
+
+def _prepare_schema() -> None:
+    """Bring the database to the newest schema version, whatever it starts from."""
+    tables = set(inspect(db.engine).get_table_names())
+    if not tables:  # a new database: made at the newest version at once
+        db.create_all()
+        flask_migrate.stamp(revision="head")
+        return
+    if "alembic_version" not in tables:  # made by the first release, before versions
+        flask_migrate.stamp(revision="0001")
+    with db.engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current != _head_revision():
+        flask_migrate.upgrade()
+
+
+@cache
+def _head_revision() -> str | None:
+    """The newest migration (read once per process)."""
+    script = ScriptDirectory(str(Path(__file__).parent / "migrations"))
+    return script.get_current_head()
 
 
 @contextmanager

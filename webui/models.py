@@ -61,6 +61,17 @@ class Adapter(db.Model):
         }
 
 
+class WorkspaceModel(db.Model):
+    """How many adapters of a workspace use a model: the form's suggestions, kept in step with
+    the adapters in the same transaction."""
+
+    __tablename__ = "workspace_models"
+
+    workspace: Mapped[str] = mapped_column(String(NAME_MAX), primary_key=True)
+    model: Mapped[str] = mapped_column(String(MODEL_MAX), primary_key=True)
+    adapter_count: Mapped[int] = mapped_column(BigInteger)
+
+
 class Workspace(db.Model):
     """A workspace that has (or had) adapters: kept in step with them in the same transaction,
     so the count and the last change never need a scan of the adapters table."""

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from .extensions import db
-from .models import Adapter, Workspace
+from .models import Adapter, Workspace, WorkspaceModel
 from .rules import ListQuery
 
 
@@ -32,16 +32,24 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _touch_workspace(workspace: str, delta: int, stamp: datetime) -> None:
-    """Keep the workspace's count and last change in step, inside the caller's transaction."""
+def _count(table: type[Workspace] | type[WorkspaceModel], keys: dict[str, str], delta: int,
+           **also: object) -> None:
+    """Add ``delta`` to a counter row (made if missing), inside the caller's transaction."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Workspace).values(name=workspace, adapter_count=delta, updated_at=stamp)
+    statement = insert(table).values(**keys, adapter_count=delta, **also)
     statement = statement.on_conflict_do_update(
-        index_elements=[Workspace.name],
-        set_={"adapter_count": Workspace.adapter_count + delta, "updated_at": stamp},
+        index_elements=list(keys),
+        set_={"adapter_count": table.adapter_count + delta, **also},
     )
     db.session.execute(statement)
+
+
+def _touch_workspace(workspace: str, delta: int, stamp: datetime, model: str | None = None) -> None:
+    """Keep the workspace's counts and last change in step with a change to its adapters."""
+    _count(Workspace, {"name": workspace}, delta, updated_at=stamp)
+    if model is not None:
+        _count(WorkspaceModel, {"workspace": workspace, "model": model}, delta)
 
 
 def create_adapter(workspace: str, values: dict[str, Any]) -> Adapter:
@@ -64,7 +72,7 @@ def create_adapter(workspace: str, values: dict[str, Any]) -> Adapter:
     db.session.add(adapter)
     try:
         db.session.flush()
-        _touch_workspace(workspace, 1, stamp)
+        _touch_workspace(workspace, 1, stamp, adapter.model)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -109,10 +117,11 @@ def delete_adapter(workspace: str, name: str, model: str | None = None) -> bool:
     )
     if model is not None:
         statement = statement.where(Adapter.model == model)
-    if db.session.execute(statement).rowcount != 1:
+    deleted = db.session.execute(statement.returning(Adapter.model)).scalars().all()
+    if len(deleted) != 1:
         db.session.rollback()
         return False
-    _touch_workspace(workspace, -1, utcnow())
+    _touch_workspace(workspace, -1, utcnow(), deleted[0])
     db.session.commit()
     return True
 
@@ -191,9 +200,11 @@ def list_workspaces() -> list[Workspace]:
 
 
 def models_in_workspace(workspace: str, limit: int = 50) -> list[str]:
-    """The models already used in a workspace, for suggestions."""
+    """The models a workspace's adapters use, most used first, for suggestions."""
     statement = (
-        select(Adapter.model).where(Adapter.workspace == workspace).distinct()
-        .order_by(Adapter.model).limit(limit)
+        select(WorkspaceModel.model)
+        .where(WorkspaceModel.workspace == workspace, WorkspaceModel.adapter_count > 0)
+        .order_by(WorkspaceModel.adapter_count.desc(), WorkspaceModel.model)
+        .limit(limit)
     )
     return list(db.session.scalars(statement))

@@ -1,0 +1,121 @@
+"""Schema versions: a database from the first release upgrades in place, with every row kept."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import flask_migrate
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from conftest import API, valid_body
+from sqlalchemy import inspect, text
+
+from webui import _head_revision, create_app
+from webui.extensions import db
+
+FIRST_SCHEMA = Path(__file__).parent / "data" / "schema_v1.sql"
+ON_SQLITE = not os.environ.get("TEST_DATABASE_URL")
+
+FIRST_RELEASE_ROWS = [
+    # workspace, name, description, fileset, type, enabled, rank, alpha, model, created, updated
+    ("default", "lora-a", None, "default/fs1", "lora", 1, 8, 16, "default/base-model",
+     "2026-01-02 03:04:05.000001", "2026-01-02 03:04:05.000001"),
+    ("default", "dpo-b", "kept", "fs2", "dpo", 0, None, None, "shared/llama",
+     "2026-01-03 00:00:00.000000", "2026-02-01 00:00:00.000000"),
+    ("team", "p-c", "x" * 1000, "team/f", "p_tuning", 1, None, None, "team/base-model",
+     "2026-01-04 00:00:00.000000", "2026-01-04 00:00:00.000000"),
+]
+
+
+def current_revision(app) -> str | None:
+    with app.app_context(), db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+@pytest.mark.skipif(not ON_SQLITE, reason="the first release's SQLite file")
+def test_a_first_release_sqlite_file_upgrades_in_place(tmp_path):
+    """A file made by the first release's schema: the app upgrades it on start, rows intact."""
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as connection:
+        connection.executescript(FIRST_SCHEMA.read_text())
+        connection.executemany(
+            "INSERT INTO adapters (workspace, name, description, fileset, finetuning_type, "
+            "enabled, lora_rank, lora_alpha, model, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", FIRST_RELEASE_ROWS)
+        connection.executemany(
+            "INSERT INTO workspaces (name, adapter_count, updated_at) VALUES (?, ?, ?)",
+            [("default", 2, "2026-02-01 00:00:00.000000"),
+             ("team", 1, "2026-01-04 00:00:00.000000")])
+    connection.close()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+                      "INSTANCE_PATH": str(tmp_path / "instance")})
+    assert current_revision(app) == _head_revision()
+    client = app.test_client()
+    listed = client.get(f"{API}/default/adapters?sort=name").get_json()["data"]
+    assert [(a["name"], a["enabled"], a["lora_config"], a["model"], a["created_at"])
+            for a in listed] == [
+        ("dpo-b", False, None, "shared/llama", "2026-01-03T00:00:00.000000Z"),
+        ("lora-a", True, {"alpha": 16, "rank": 8}, "default/base-model",
+         "2026-01-02T03:04:05.000001Z"),
+    ]
+    assert client.get(f"{API}/team/adapters/p-c").get_json()["description"] == "x" * 1000
+    # the new version's table was filled from the rows already there
+    page = client.get("/workspaces/default/adapters/new").get_data(as_text=True)
+    assert '<option value="shared/llama">' in page and '<option value="default/base-model">' in page
+    created = client.post(f"{API}/default/adapters", json=valid_body(name="new-one"))
+    assert created.status_code == 201
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM adapters").fetchone()[0] == 4
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    connection.close()
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_database_at_an_older_version_upgrades_on_start(app, create):
+    """Stamped at the first version (as upgraded by an older release), it upgrades on start."""
+    create(model="llama-3")
+    with app.app_context():
+        db.session.execute(text("DROP TABLE workspace_models"))
+        db.session.commit()
+        flask_migrate.stamp(revision="0001")
+    assert current_revision(app) == "0001"
+    again = create_app(dict(app.config, INSTANCE_PATH=app.instance_path))
+    assert current_revision(again) == _head_revision()
+    page = again.test_client().get("/workspaces/default/adapters/new").get_data(as_text=True)
+    assert '<option value="default/llama-3">' in page
+    with again.app_context():
+        db.session.remove()
+
+
+def test_migrations_build_the_same_schema_as_the_models(app):
+    """Upgrading an empty database step by step gives exactly the tables the models declare."""
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.session.execute(text("DROP TABLE alembic_version"))
+        db.session.commit()
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        assert differences == []
+        assert set(inspect(db.engine).get_table_names()) == {
+            "adapters", "workspaces", "workspace_models", "alembic_version"}
+
+
+def test_a_new_database_starts_at_the_newest_version(app):
+    """A fresh database is created at head, not left unversioned."""
+    assert current_revision(app) == _head_revision() == "0002"
+
+
+def test_restarting_at_the_newest_version_changes_nothing(app, create):
+    """Starting again on an up-to-date database keeps its rows and its version."""
+    create()
+    again = create_app(dict(app.config, INSTANCE_PATH=app.instance_path))
+    assert again.test_client().get(f"{API}/default/adapters/lora-a").status_code == 200
+    assert current_revision(again) == _head_revision()
+    with again.app_context():
+        db.session.remove()
