@@ -18,7 +18,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import event, inspect
 
-from . import api, errors, openapi, rules, security, views
+from . import api, errors, health, openapi, rules, security, views
 from .extensions import csrf, db, migrate
 
 _PROJECT = Path(__file__).resolve().parent.parent
@@ -74,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(health.bp)
     csrf.exempt(api.bp)  # scripts send JSON, which a cross-site form cannot (415)
     errors.register(app)
     security.register(app)
