@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 4
 
-.PHONY: run test serve lint browser vendor vendor-htmx clean
+.PHONY: run test test-sqlite test-postgres serve lint browser vendor vendor-htmx bench clean
 
 $(VENV)/.app: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,12 +60,26 @@ static/vendor/htmx.min.js: $(VENDOR)/htmx.min.js
 	mkdir -p static/vendor
 	cp $< $@
 
-## test: set up and run every test (browser tests included)
-test: $(VENV)/.test browser vendor
+## test: set up and run every test (browser tests included), on SQLite and then on PostgreSQL
+test: test-sqlite test-postgres
+
+test-sqlite: $(VENV)/.test browser vendor
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## test-postgres: the whole suite again, against a throwaway PostgreSQL server
+test-postgres: $(VENV)/.test browser vendor
+	tests/with-postgres.sh $(PY) -m pytest $(PYTEST_ARGS)
+
+## bench: the benchmark, kept out of `make test`: 1 000, 100 000 and 1 000 000 adapters under
+## gunicorn, driven by wrk on 127.0.0.1, against a raw-sqlite3 baseline; writes bench/RESULTS.md
+## and bench/results/latest.json (e.g. make bench BENCH_ARGS='--sizes 1000,100000 --seconds 3')
+bench: $(VENV)/.app
+	@command -v wrk >/dev/null || { apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check webui tests
 
 clean:
-	rm -rf $(VENV) $(VENDOR) tests/screenshots
+	rm -rf $(VENV) $(VENDOR) tests/screenshots bench/results

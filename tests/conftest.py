@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import BrowserContext, Page
+from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from webui import create_app
@@ -49,8 +50,11 @@ def app(tmp_path, database_url) -> Iterator[Flask]:
     yield app
     with app.app_context():
         db.session.remove()
-        if db.engine.dialect.name != "sqlite":
+        if db.engine.dialect.name != "sqlite":  # a shared server: leave it empty
             db.drop_all()
+            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            db.session.commit()
+            db.session.remove()
         db.engine.dispose()
 
 

@@ -89,6 +89,7 @@ def test_a_database_at_an_older_version_upgrades_on_start(app, create):
     assert '<option value="default/llama-3">' in page
     with again.app_context():
         db.session.remove()
+        db.engine.dispose()
 
 
 def test_migrations_build_the_same_schema_as_the_models(app):
@@ -119,3 +120,4 @@ def test_restarting_at_the_newest_version_changes_nothing(app, create):
     assert current_revision(again) == _head_revision()
     with again.app_context():
         db.session.remove()
+        db.engine.dispose()
