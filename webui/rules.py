@@ -626,7 +626,7 @@ def parse_timestamp(text: str, field: str) -> datetime:
 
 def format_timestamp(moment: datetime) -> str:
     """A stored (naive UTC) time as the API shows it: ISO 8601 with microseconds and ``Z``."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.isoformat(timespec="microseconds") + "Z"  # C-fast, same as %Y-%m-%dT%H:%M:%S.%fZ
 
 
 def echo_filter(conditions: dict[str, dict[str, Any]]) -> dict[str, Any]:
