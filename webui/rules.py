@@ -408,7 +408,9 @@ def parse_create(
     values: dict[str, Any] = {}
     for field, check in CREATE_CHECKS.items():
         if field == "model" and model_from_path is not None:
-            if problem := check_model(model_from_path, workspace):
+            # the path names one model in the workspace: a single segment, that fits stored
+            if problem := (check_model_segment(model_from_path)
+                           or check_model(model_from_path, workspace)):
                 errors.append(error_entry(("path", "model_name"), problem))
             values["model"] = model_from_path
             continue
