@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from . import queries, rules
+from .models import adapter_json
 
 bp = Blueprint("api", __name__, url_prefix="/apis/models/v2/workspaces/<workspace>")
 # No automatic OPTIONS: any method a route does not list is a 405, as the contract says.
@@ -121,7 +122,7 @@ def list_adapters(workspace: str):
         return error_response(422, errors + query_errors)
     adapters, total = queries.list_adapters(workspace, query)
     body: dict[str, Any] = {
-        "data": [adapter.to_dict() for adapter in adapters],
+        "data": [adapter_json(adapter) for adapter in adapters],
         "pagination": {
             "page": query.page,
             "page_size": query.page_size,

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    Row,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -38,27 +49,31 @@ class Adapter(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
-    @property
-    def lora_config(self) -> dict[str, int | None] | None:
-        """The LoRA settings in the contract's shape, or None."""
-        if self.lora_rank is None:
-            return None
-        return {"alpha": self.lora_alpha, "rank": self.lora_rank}
-
     def to_dict(self) -> dict[str, Any]:
         """The Adapter object, keys in the contract's order."""
-        return {
-            "name": self.name,
-            "workspace": self.workspace,
-            "description": self.description,
-            "fileset": self.fileset,
-            "finetuning_type": self.finetuning_type,
-            "enabled": self.enabled,
-            "lora_config": self.lora_config,
-            "model": self.model,
-            "created_at": format_timestamp(self.created_at),
-            "updated_at": format_timestamp(self.updated_at),
-        }
+        return adapter_json(self)
+
+
+def adapter_json(adapter: Adapter | Row) -> dict[str, Any]:
+    """The contract's Adapter object, keys in its order, from a model or a plain row."""
+    (_, workspace, name, description, fileset, finetuning_type, enabled, rank, alpha, model,
+     created_at, updated_at) = adapter if isinstance(adapter, Row) else _COLUMNS(adapter)
+    return {
+        "name": name,
+        "workspace": workspace,
+        "description": description,
+        "fileset": fileset,
+        "finetuning_type": finetuning_type,
+        "enabled": enabled,
+        "lora_config": None if rank is None else {"alpha": alpha, "rank": rank},
+        "model": model,
+        "created_at": format_timestamp(created_at),
+        "updated_at": format_timestamp(updated_at),
+    }
+
+
+# A model's values in the table's column order, as a row of the table holds them.
+_COLUMNS = attrgetter(*(column.name for column in Adapter.__table__.columns))
 
 
 class WorkspaceModel(db.Model):

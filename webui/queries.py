@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, bindparam, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -32,52 +33,56 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _count(table: type[Workspace] | type[WorkspaceModel], keys: dict[str, str], delta: int,
-           **also: object) -> None:
-    """Add ``delta`` to a counter row (made if missing), inside the caller's transaction."""
-    dialect = db.session.get_bind().dialect.name
+@cache
+def _counter_statement(dialect: str, table: type[Workspace] | type[WorkspaceModel]) -> Any:
+    """Add ``:delta`` to a counter row, made if missing: built once, run with parameters."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(**keys, adapter_count=delta, **also)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={"adapter_count": table.adapter_count + delta, **also},
-    )
-    db.session.execute(statement)
+    keys = [column.name for column in table.__table__.primary_key]
+    values = {key: bindparam(key) for key in keys} | {"adapter_count": bindparam("delta")}
+    changes = {"adapter_count": table.adapter_count + bindparam("delta")}
+    if "updated_at" in table.__table__.c:
+        values["updated_at"] = changes["updated_at"] = bindparam("stamp")
+    return insert(table).values(values).on_conflict_do_update(index_elements=keys, set_=changes)
 
 
 def _touch_workspace(workspace: str, delta: int, stamp: datetime, model: str | None = None) -> None:
-    """Keep the workspace's counts and last change in step with a change to its adapters."""
-    _count(Workspace, {"name": workspace}, delta, updated_at=stamp)
+    """Keep the workspace's counts and last change in step, inside the caller's transaction."""
+    connection = db.session.connection()
+    dialect = connection.dialect.name
+    connection.execute(_counter_statement(dialect, Workspace),
+                       {"name": workspace, "delta": delta, "stamp": stamp})
     if model is not None:
-        _count(WorkspaceModel, {"workspace": workspace, "model": model}, delta)
+        connection.execute(_counter_statement(dialect, WorkspaceModel),
+                           {"workspace": workspace, "model": model, "delta": delta})
 
 
 def create_adapter(workspace: str, values: dict[str, Any]) -> Adapter:
     """Store a new adapter from checked values; raise NameTaken if the name is used."""
     stamp = utcnow()
     lora = values.get("lora_config") or {}
-    adapter = Adapter(
-        workspace=workspace,
-        name=values["name"],
-        description=values.get("description"),
-        fileset=values["fileset"],
-        finetuning_type=values["finetuning_type"],
-        enabled=values.get("enabled", True),
-        lora_rank=lora.get("rank"),
-        lora_alpha=lora.get("alpha"),
-        model=values["model"],
-        created_at=stamp,
-        updated_at=stamp,
-    )
-    db.session.add(adapter)
+    row = {
+        "workspace": workspace,
+        "name": values["name"],
+        "description": values.get("description"),
+        "fileset": values["fileset"],
+        "finetuning_type": values["finetuning_type"],
+        "enabled": values.get("enabled", True),
+        "lora_rank": lora.get("rank"),
+        "lora_alpha": lora.get("alpha"),
+        "model": values["model"],
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
     try:
-        db.session.flush()
-        _touch_workspace(workspace, 1, stamp, adapter.model)
+        # Core, on the session's connection: the ORM's unit of work is a third of a create's
+        # time and buys nothing here
+        result = db.session.connection().execute(insert(Adapter.__table__), row)
+        _touch_workspace(workspace, 1, stamp, row["model"])
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise NameTaken(workspace, values["name"]) from None
-    return adapter
+    return Adapter(id=result.inserted_primary_key[0], **row)
 
 
 def get_adapter(workspace: str, name: str, model: str | None = None) -> Adapter | None:
@@ -170,7 +175,7 @@ def count_in_workspace(workspace: str) -> int:
 
 def list_adapters(
     workspace: str, query: ListQuery, search: str | None = None
-) -> tuple[list[Adapter], int]:
+) -> tuple[list[Row], int]:
     """One page of a workspace's adapters, filtered and sorted, with the total that match.
 
     ``search`` (the pages' search box) matches a substring of the name, model, fileset or
@@ -187,18 +192,33 @@ def list_adapters(
     offset = (query.page - 1) * query.page_size
     if offset >= total:  # past the end: nothing to read
         return [], total
-    key = query.sort.removeprefix("-")
-    descending = query.sort.startswith("-")
+    if query.filter or search:
+        statement = _page_statement(query.sort, clauses[1:])
+    else:
+        statement = _plain_page_statement(query.sort)
+    parameters = {"workspace": workspace, "offset": offset, "limit": query.page_size}
+    return list(db.session.execute(statement, parameters)), total
+
+
+def _page_statement(sort: str, filters: list[Any]) -> Any:
+    """One page of rows in ``sort`` order; :workspace, :offset and :limit are parameters."""
+    key = sort.removeprefix("-")
     columns = [getattr(Adapter, key), Adapter.name] if key != "name" else [Adapter.name]
-    order = [column.desc() if descending else column.asc() for column in columns]
+    order = [column.desc() if sort.startswith("-") else column.asc() for column in columns]
     # Find the page's ids first: the sort index holds them, so skipping `offset` rows reads
-    # only the index; then load just those rows.
+    # only the index; then load just those rows. Plain rows, not ORM objects (half the cost).
     page_ids = (
-        select(Adapter.id).where(*clauses).order_by(*order)
-        .offset(offset).limit(query.page_size).subquery()
+        select(Adapter.id).where(Adapter.workspace == bindparam("workspace"), *filters)
+        .order_by(*order).offset(bindparam("offset")).limit(bindparam("limit")).subquery()
     )
-    statement = select(Adapter).join(page_ids, Adapter.id == page_ids.c.id).order_by(*order)
-    return list(db.session.scalars(statement)), total
+    table = Adapter.__table__
+    return select(table).join(page_ids, table.c.id == page_ids.c.id).order_by(*order)
+
+
+@cache
+def _plain_page_statement(sort: str) -> Any:
+    """The unfiltered page statement of each sort: built once, the common case."""
+    return _page_statement(sort, [])
 
 
 def list_workspaces() -> list[Workspace]:

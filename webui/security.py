@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 
 
+@cache
 def content_security_policy(htmx_url: str) -> str:
     """Scripts and everything else from the app only, plus the origin htmx is loaded from."""
     parts = urlsplit(htmx_url)
