@@ -168,3 +168,26 @@ def test_flask_run_serves_the_quick_start_example(tmp_path):
         server.wait(10)
     assert Path(tmp_path / "instance" / "webui.sqlite3").exists()
     assert Path(tmp_path / "instance" / "secret_key").exists()
+
+
+@sqlite_only
+def test_writers_queue_on_a_file_lock_beside_the_database(app, client, database_url):
+    """While another process holds the writer lock, a create waits for it, then succeeds."""
+    lock_path = database_url.removeprefix("sqlite:///") + "-writer.lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl, sys, time\n"
+         f"f = open({lock_path!r}, 'a')\n"
+         "fcntl.flock(f, fcntl.LOCK_EX)\n"
+         "print('held', flush=True)\n"
+         "time.sleep(0.6)\n"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    started = time.monotonic()
+    response = client.post(f"{API}/default/adapters", json=valid_body())
+    waited = time.monotonic() - started
+    holder.wait(5)
+    holder.stdout.close()
+    assert response.status_code == 201
+    assert waited >= 0.3  # it queued behind the other writer instead of writing alongside
