@@ -247,3 +247,46 @@ def test_deleting_updates_the_total(client, seeded):
     """The total follows creates and deletes."""
     client.delete(f"{ADAPTERS}/alpha")
     assert client.get(ADAPTERS).get_json()["pagination"]["total_results"] == 4
+
+
+@pytest.fixture(params=["index", "scan"])
+def name_search(request, monkeypatch):
+    """Run a test through both ways a name $like is answered: the trigram index and a scan."""
+    from webui import queries
+
+    if request.param == "scan":
+        monkeypatch.setattr(queries, "NAME_INDEX_MOST", 0)  # every term counts as too common
+    return request.param
+
+
+def test_name_like_is_literal_and_case_insensitive_both_ways(client, create, name_search):
+    """'_' is a character, not a wildcard; case does not matter; other workspaces stay out."""
+    for name in ("a_b-1", "axb-1", "A_B-2", "zz-a_b"):
+        create(name=name)
+    create(workspace="elsewhere", name="a_b-9")
+    assert names(client.get(f"{ADAPTERS}?filter[name][$like]=a_b")) == ["a_b-1", "A_B-2",
+                                                                         "zz-a_b"]
+    assert names(client.get(f"{ADAPTERS}?filter[name][$like]=A_B-")) == ["a_b-1", "A_B-2"]
+    body = client.get(f"{ADAPTERS}?filter[name][$like]=b-1&sort=-name").get_json()
+    assert [a["name"] for a in body["data"]] == ["axb-1", "a_b-1"]
+    assert body["pagination"]["total_results"] == 2
+
+
+def test_name_like_follows_creates_and_deletes(client, create, name_search):
+    """The name index is kept in step with the table."""
+    create(name="findme-1")
+    create(name="findme-2")
+    client.delete(f"{ADAPTERS}/findme-2")  # the newest row: its id is free to be taken again
+    create(name="other-3")
+    assert names(client.get(f"{ADAPTERS}?filter[name][$like]=indme")) == ["findme-1"]
+    assert names(client.get(f"{ADAPTERS}?filter[name][$like]=her-")) == ["other-3"]
+
+
+@pytest.mark.parametrize("term", ['a"b', '"', "AND", "a OR b", "NEAR(x y)", "*", "^ab", "a:b"])
+def test_name_like_takes_any_text(client, create, term):
+    """Terms that mean something to a search engine are plain text here."""
+    create(name="and-or-near")
+    response = client.get(f"{ADAPTERS}?filter[name][$like]={quote(term)}")
+    assert response.status_code == 200
+    expected = ["and-or-near"] if term.lower() in "and-or-near" else []
+    assert names(response) == expected

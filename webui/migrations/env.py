@@ -3,6 +3,8 @@
 from alembic import context
 from flask import current_app
 
+from webui.models import is_model_table
+
 database = current_app.extensions["migrate"].db
 
 
@@ -14,6 +16,7 @@ def run_migrations_online() -> None:
             target_metadata=database.metadata,
             render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters by copy
             compare_type=True,
+            include_name=lambda name, kind, _parent: kind != "table" or is_model_table(name),
         )
         with context.begin_transaction():
             context.run_migrations()
