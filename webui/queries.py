@@ -194,14 +194,14 @@ def _contains(column: Any, text: str) -> Any:
 NAME_INDEX_MOST = 5000
 
 
-def _name_contains(term: str) -> Any:
+def _name_contains(term: str) -> tuple[Any, bool]:
     """A case-insensitive substring match on the name, through the trigram index when it helps.
 
     The index (SQLite only) answers terms of three characters or more; its phrase match is
-    literal, like the scan's escaped LIKE.
+    literal, like the scan's escaped LIKE. Also says whether the index narrowed the rows.
     """
     if db.session.get_bind().dialect.name != "sqlite" or len(term) < 3:
-        return _contains(Adapter.name, term)
+        return _contains(Adapter.name, term), False
     phrase = '"' + term.replace('"', '""') + '"'
     found = db.session.scalar(
         text(f"SELECT count(*) FROM (SELECT rowid FROM {NAME_INDEX} WHERE {NAME_INDEX} "
@@ -209,14 +209,16 @@ def _name_contains(term: str) -> Any:
         {"phrase": phrase, "most": NAME_INDEX_MOST + 1},
     )
     if found > NAME_INDEX_MOST:
-        return _contains(Adapter.name, term)
+        return _contains(Adapter.name, term), False
     matches = select(literal_column("rowid")).select_from(table(NAME_INDEX)).where(
         text(f"{NAME_INDEX} MATCH :name_phrase").bindparams(name_phrase=phrase))
-    return Adapter.id.in_(matches)
+    return Adapter.id.in_(matches), True
 
 
-def _filter_clauses(conditions: dict[str, dict[str, Any]]) -> list[Any]:
+def _filter_clauses(conditions: dict[str, dict[str, Any]]) -> tuple[list[Any], bool]:
+    """The WHERE terms of a filter, and whether the name index narrowed the rows."""
     clauses = []
+    narrowed = False
     for field, operators in conditions.items():
         column = getattr(Adapter, field)
         for operator, value in operators.items():
@@ -224,8 +226,12 @@ def _filter_clauses(conditions: dict[str, dict[str, Any]]) -> list[Any]:
                 clauses.append(column == value)
             elif operator == "$like":
                 # case-insensitive substring; '%' and '_' in the value match literally
-                clauses.append(_name_contains(value) if field == "name"
-                               else _contains(column, value))
+                if field == "name":
+                    clause, narrows = _name_contains(value)
+                    narrowed = narrowed or narrows
+                else:
+                    clause = _contains(column, value)
+                clauses.append(clause)
             elif operator == "$in":
                 clauses.append(column.in_(value))
             elif operator == "$nin":
@@ -238,7 +244,7 @@ def _filter_clauses(conditions: dict[str, dict[str, Any]]) -> list[Any]:
                 clauses.append(column < value)
             elif operator == "$lte":
                 clauses.append(column <= value)
-    return clauses
+    return clauses, narrowed
 
 
 def count_in_workspace(workspace: str) -> int:
@@ -255,34 +261,41 @@ def list_adapters(
     ``search`` (the pages' search box) matches a substring of the name, model, fileset or
     description, case-insensitively.
     """
-    clauses = [Adapter.workspace == workspace, *_filter_clauses(query.filter or {})]
+    filters, narrowed = _filter_clauses(query.filter or {})
+    # When the name index has narrowed the rows, they lead: `workspace || ''` keeps the
+    # database from walking the whole workspace's index instead (SQLite, without statistics).
+    in_workspace = (Adapter.workspace + "") if narrowed else Adapter.workspace
+    clauses = [in_workspace == bindparam("workspace"), *filters]
     if search:
         clauses.append(or_(*(_contains(column, search) for column in (
             Adapter.name, Adapter.model, Adapter.fileset, Adapter.description))))
+    parameters = {"workspace": workspace}
     if query.filter or search:
-        total = db.session.scalar(select(func.count()).select_from(Adapter).where(*clauses))
+        total = db.session.scalar(
+            select(func.count()).select_from(Adapter).where(*clauses), parameters)
     else:
         total = count_in_workspace(workspace)
     offset = (query.page - 1) * query.page_size
     if offset >= total:  # past the end: nothing to read
         return [], total
     if query.filter or search:
-        statement = _page_statement(query.sort, clauses[1:])
+        statement = _page_statement(query.sort, clauses)
     else:
         statement = _plain_page_statement(query.sort)
-    parameters = {"workspace": workspace, "offset": offset, "limit": query.page_size}
+    parameters |= {"offset": offset, "limit": query.page_size}
     return list(db.session.execute(statement, parameters)), total
 
 
-def _page_statement(sort: str, filters: list[Any]) -> Any:
-    """One page of rows in ``sort`` order; :workspace, :offset and :limit are parameters."""
+def _page_statement(sort: str, clauses: list[Any]) -> Any:
+    """One page of the rows ``clauses`` pick, in ``sort`` order; :offset and :limit are
+    parameters (and :workspace, in the clauses)."""
     key = sort.removeprefix("-")
     columns = [getattr(Adapter, key), Adapter.name] if key != "name" else [Adapter.name]
     order = [column.desc() if sort.startswith("-") else column.asc() for column in columns]
     # Find the page's ids first: the sort index holds them, so skipping `offset` rows reads
     # only the index; then load just those rows. Plain rows, not ORM objects (half the cost).
     page_ids = (
-        select(Adapter.id).where(Adapter.workspace == bindparam("workspace"), *filters)
+        select(Adapter.id).where(*clauses)
         .order_by(*order).offset(bindparam("offset")).limit(bindparam("limit")).subquery()
     )
     table = Adapter.__table__
@@ -292,7 +305,7 @@ def _page_statement(sort: str, filters: list[Any]) -> Any:
 @cache
 def _plain_page_statement(sort: str) -> Any:
     """The unfiltered page statement of each sort: built once, the common case."""
-    return _page_statement(sort, [])
+    return _page_statement(sort, [Adapter.workspace == bindparam("workspace")])
 
 
 def list_workspaces() -> list[Workspace]:
