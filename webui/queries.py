@@ -249,8 +249,13 @@ def _filter_clauses(conditions: dict[str, dict[str, Any]]) -> tuple[list[Any], b
 
 def count_in_workspace(workspace: str) -> int:
     """How many adapters a workspace holds, from its counter row."""
-    count = db.session.scalar(select(Workspace.adapter_count).where(Workspace.name == workspace))
+    count = db.session.connection().execute(_count_statement(), {"workspace": workspace}).scalar()
     return count or 0
+
+
+@cache
+def _count_statement() -> Any:
+    return select(Workspace.adapter_count).where(Workspace.name == bindparam("workspace"))
 
 
 def list_adapters(
@@ -271,8 +276,8 @@ def list_adapters(
             Adapter.name, Adapter.model, Adapter.fileset, Adapter.description))))
     parameters = {"workspace": workspace}
     if query.filter or search:
-        total = db.session.scalar(
-            select(func.count()).select_from(Adapter).where(*clauses), parameters)
+        counting = select(func.count()).select_from(Adapter).where(*clauses)
+        total = db.session.connection().execute(counting, parameters).scalar()
     else:
         total = count_in_workspace(workspace)
     offset = (query.page - 1) * query.page_size
@@ -283,7 +288,8 @@ def list_adapters(
     else:
         statement = _plain_page_statement(query.sort)
     parameters |= {"offset": offset, "limit": query.page_size}
-    return list(db.session.execute(statement, parameters)), total
+    # Core on the session's connection: plain rows, without the ORM's per-statement work
+    return db.session.connection().execute(statement, parameters).all(), total
 
 
 def _page_statement(sort: str, clauses: list[Any]) -> Any:
