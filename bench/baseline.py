@@ -1,0 +1,185 @@
+"""The benchmark's baseline: the least a Flask app can do to create and list adapters.
+
+Raw ``sqlite3``, one connection per worker thread (gunicorn's sync workers: one per process),
+the app's pragmas (WAL, ``synchronous=FULL``, a 30-second busy timeout) and the app's schema
+and indexes: ``bench/run.py`` serves it on a copy of the very file it seeded through
+``webui.create_app``. It does the same database work as the app, and nothing more:
+
+- create: parse the JSON body, check only that the required keys are strings, INSERT the row
+  and bump the counter rows the app keeps (the workspace's count and last change, and, when the
+  schema has it, the per-workspace model count) in the same transaction, commit, answer the
+  row as JSON with 201 (409 on a taken name);
+- list: read the total from the workspace's counter row (as the app does, so no COUNT scan),
+  SELECT one page ordered by ``created_at, name`` with LIMIT/OFFSET, answer the page and its
+  pagination as JSON.
+
+No rule checks, no ORM, no security headers, no sessions: whatever the app spends on those is
+what its ratio to this baseline measures.
+
+Serve it with ``BASELINE_DATABASE=/path/file.sqlite3 gunicorn --pythonpath bench
+'baseline:create_app()'``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from datetime import UTC, datetime
+
+from flask import Flask, jsonify, request
+
+PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=30000")
+
+# The app's schema (webui/models.py as of this benchmark), used only when the file is empty;
+# the benchmark always runs the baseline on a copy of a file the app itself created.
+SCHEMA = """
+CREATE TABLE adapters (
+    id INTEGER NOT NULL PRIMARY KEY,
+    workspace VARCHAR(255) NOT NULL,
+    name VARCHAR(255) NOT NULL,
+    description TEXT,
+    fileset VARCHAR(255) NOT NULL,
+    finetuning_type VARCHAR(32) NOT NULL,
+    enabled BOOLEAN NOT NULL,
+    lora_rank BIGINT,
+    lora_alpha BIGINT,
+    model VARCHAR(127) NOT NULL,
+    created_at DATETIME NOT NULL,
+    updated_at DATETIME NOT NULL,
+    CONSTRAINT uq_adapters_workspace_name UNIQUE (workspace, name)
+);
+CREATE INDEX ix_adapters_workspace_created_at ON adapters (workspace, created_at, name);
+CREATE INDEX ix_adapters_workspace_updated_at ON adapters (workspace, updated_at, name);
+CREATE INDEX ix_adapters_workspace_finetuning_type ON adapters (workspace, finetuning_type, name);
+CREATE INDEX ix_adapters_workspace_model ON adapters (workspace, model, name);
+CREATE INDEX ix_adapters_workspace_fileset ON adapters (workspace, fileset, name);
+CREATE INDEX ix_adapters_workspace_enabled ON adapters (workspace, enabled, name);
+CREATE TABLE workspaces (
+    name VARCHAR(255) NOT NULL PRIMARY KEY,
+    adapter_count BIGINT NOT NULL,
+    updated_at DATETIME NOT NULL
+);
+CREATE TABLE workspace_models (
+    workspace VARCHAR(255) NOT NULL,
+    model VARCHAR(127) NOT NULL,
+    adapter_count BIGINT NOT NULL,
+    PRIMARY KEY (workspace, model)
+);
+"""
+
+COLUMNS = ("name", "workspace", "description", "fileset", "finetuning_type", "enabled",
+           "lora_rank", "lora_alpha", "model", "created_at", "updated_at")
+SELECT = f"SELECT {', '.join(COLUMNS)} FROM adapters"
+REQUIRED = ("name", "model", "fileset", "finetuning_type")
+
+_local = threading.local()
+
+
+def _connection(path: str) -> sqlite3.Connection:
+    """This thread's connection, opened (after gunicorn's fork) with the app's pragmas."""
+    connection = getattr(_local, "connection", None)
+    if connection is None:
+        connection = sqlite3.connect(path)
+        for pragma in PRAGMAS:
+            connection.execute(pragma)
+        tables = {row[0] for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "adapters" not in tables:
+            connection.executescript(SCHEMA)
+            tables.add("workspace_models")
+        _local.connection = connection
+        _local.model_counts = "workspace_models" in tables
+    return connection
+
+
+def _stamp(stored: str) -> str:
+    """A stored time ('YYYY-MM-DD HH:MM:SS.ffffff', naive UTC) as the API shows it."""
+    return stored.replace(" ", "T") + "Z"
+
+
+def _adapter(row: tuple) -> dict:
+    values = dict(zip(COLUMNS, row, strict=True))
+    rank, alpha = values.pop("lora_rank"), values.pop("lora_alpha")
+    return {
+        "name": values["name"],
+        "workspace": values["workspace"],
+        "description": values["description"],
+        "fileset": values["fileset"],
+        "finetuning_type": values["finetuning_type"],
+        "enabled": bool(values["enabled"]),
+        "lora_config": None if rank is None else {"alpha": alpha, "rank": rank},
+        "model": values["model"],
+        "created_at": _stamp(values["created_at"]),
+        "updated_at": _stamp(values["updated_at"]),
+    }
+
+
+def create_app() -> Flask:
+    """The baseline app on the SQLite file named by ``BASELINE_DATABASE``."""
+    path = os.environ["BASELINE_DATABASE"]
+    app = Flask(__name__)
+    app.json.sort_keys = False
+
+    @app.post("/apis/models/v2/workspaces/<workspace>/adapters")
+    def create(workspace: str):
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not all(
+            isinstance(body.get(key), str) for key in REQUIRED
+        ):
+            return jsonify(detail="name, model, fileset and finetuning_type are required"), 422
+        model = body["model"] if "/" in body["model"] else f"{workspace}/{body['model']}"
+        lora = body.get("lora_config") or {}
+        stamp = datetime.now(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        row = (body["name"], workspace, body.get("description"), body["fileset"],
+               body["finetuning_type"], bool(body.get("enabled", True)), lora.get("rank"),
+               lora.get("alpha"), model, stamp, stamp)
+        connection = _connection(path)
+        try:
+            connection.execute(
+                f"INSERT INTO adapters ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * 11)})", row
+            )
+            connection.execute(
+                "INSERT INTO workspaces (name, adapter_count, updated_at) VALUES (?, 1, ?) "
+                "ON CONFLICT (name) DO UPDATE SET adapter_count = adapter_count + 1, "
+                "updated_at = excluded.updated_at",
+                (workspace, stamp),
+            )
+            if _local.model_counts:
+                connection.execute(
+                    "INSERT INTO workspace_models (workspace, model, adapter_count) "
+                    "VALUES (?, ?, 1) ON CONFLICT (workspace, model) "
+                    "DO UPDATE SET adapter_count = adapter_count + 1",
+                    (workspace, model),
+                )
+            connection.commit()
+        except sqlite3.IntegrityError:
+            connection.rollback()
+            return jsonify(detail=f"Adapter with name '{body['name']}' already exists"), 409
+        return jsonify(_adapter(row)), 201
+
+    @app.get("/apis/models/v2/workspaces/<workspace>/adapters")
+    def list_(workspace: str):
+        try:
+            page = max(1, int(request.args.get("page", "1")))
+            page_size = min(1000, max(1, int(request.args.get("page_size", "100"))))
+        except ValueError:
+            return jsonify(detail="page and page_size are numbers"), 422
+        connection = _connection(path)
+        counted = connection.execute(
+            "SELECT adapter_count FROM workspaces WHERE name = ?", (workspace,)
+        ).fetchone()
+        total = counted[0] if counted else 0
+        rows = connection.execute(
+            f"{SELECT} WHERE workspace = ? ORDER BY created_at, name LIMIT ? OFFSET ?",
+            (workspace, page_size, (page - 1) * page_size),
+        ).fetchall()
+        connection.rollback()  # end the read transaction (sqlite3 opened none; harmless)
+        return jsonify(
+            data=[_adapter(row) for row in rows],
+            pagination={"page": page, "page_size": page_size, "current_page_size": len(rows),
+                        "total_pages": -(-total // page_size), "total_results": total},
+            sort="created_at",
+        )
+
+    return app
