@@ -3,7 +3,8 @@
 Raw ``sqlite3``, one connection per worker thread (gunicorn's sync workers: one per process),
 the app's pragmas (WAL, ``synchronous=FULL``, a 30-second busy timeout) and the app's schema,
 indexes and triggers (the name index's included): ``bench/run.py`` serves it on a copy of the
-very file it seeded through ``webui.create_app``. It does the same database work as the app, and nothing more:
+very file it seeded through ``webui.create_app``. It does the same database work as the app,
+and nothing more:
 
 - create: parse the JSON body, check only that the required keys are strings, INSERT the row
   and bump the counter rows the app keeps (the workspace's count and last change, and, when the
