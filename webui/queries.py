@@ -83,7 +83,7 @@ def _one_writer() -> Iterator[None]:
     cuts the slow tail of writes under load. Other databases need nothing of the kind.
     """
     url = db.engine.url
-    if url.get_backend_name() != "sqlite" or not url.database:
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         yield
         return
     lock, descriptor = _WRITER_LOCKS.get(url.database) or _writer_lock(url.database)
