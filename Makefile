@@ -72,11 +72,14 @@ test-postgres: $(VENV)/.test browser vendor
 
 ## bench: the benchmark, kept out of `make test`: 1 000, 100 000 and 1 000 000 adapters under
 ## gunicorn, driven by wrk on 127.0.0.1, against a raw-sqlite3 baseline; writes bench/RESULTS.md
-## and bench/results/latest.json (e.g. make bench BENCH_ARGS='--sizes 1000,100000 --seconds 3')
+## and bench/results/latest.json (e.g. make bench BENCH_ARGS='--sizes 1000,100000 --seconds 3');
+## BENCH_DB=postgresql: against a throwaway PostgreSQL server instead, into bench/RESULTS-postgresql.md
+BENCH_DB ?= sqlite
 bench: $(VENV)/.app
 	@command -v wrk >/dev/null || { apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }
-	$(PY) bench/run.py $(BENCH_ARGS)
+	$(if $(filter postgresql,$(BENCH_DB)),tests/with-postgres.sh) $(PY) bench/run.py \
+		$(if $(filter postgresql,$(BENCH_DB)),--database-url-from-env TEST_DATABASE_URL) $(BENCH_ARGS)
 
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check webui tests

@@ -16,6 +16,14 @@ For each size (default 1 000, 100 000 and 1 000 000 adapters) it
 The figures go to ``bench/results/latest.json`` and ``bench/RESULTS.md`` (with the targets,
 met or missed and by how much). Only the Python standard library (and the app, to create the
 schema) is used here; no traffic leaves 127.0.0.1.
+
+With ``--database-url postgresql+psycopg://...`` (or ``--database-url-from-env
+TEST_DATABASE_URL`` under ``tests/with-postgres.sh``) the same request kinds are measured on
+PostgreSQL instead: for each size and layout the app's tables are dropped, made again by
+``webui.create_app``, loaded with psycopg's COPY (never cached), their counter tables filled
+and the database analysed; then the app alone is served (there is no raw-psycopg baseline, so
+the figures are absolute and the baseline-ratio targets are skipped). Its figures go to
+``bench/results/latest-postgresql.json`` and ``bench/RESULTS-postgresql.md``.
 """
 
 from __future__ import annotations
@@ -133,21 +141,28 @@ def unknown_tables(path: Path) -> list[str]:
     with contextlib.closing(sqlite3.connect(path)) as connection:
         names = [row[0] for row in connection.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-    return sorted(set(names) - KNOWN_TABLES)
+    from webui.models import is_model_table  # the name index is filled by the app's triggers
+
+    return sorted(name for name in set(names) - KNOWN_TABLES if is_model_table(name))
 
 
-def _create_schema(path: Path, instance: Path) -> None:
-    """An empty database made by the app itself."""
+def _app_schema(url: str, instance: Path) -> None:
+    """The app's schema, made by the app itself on an empty database."""
     import webui
     from webui.extensions import db
 
-    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        stale.unlink(missing_ok=True)
-    app = webui.create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-                            "INSTANCE_PATH": str(instance), "SECRET_KEY": SECRET_KEY})
+    app = webui.create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance),
+                            "SECRET_KEY": SECRET_KEY})
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def _create_schema(path: Path, instance: Path) -> None:
+    """An empty SQLite file made by the app itself."""
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    _app_schema(f"sqlite:///{path}", instance)
 
 
 def _schema_signature(path: Path) -> str:
@@ -246,6 +261,92 @@ def working_copy(source: Path, target: Path) -> Path:
 def remove_database(path: Path) -> None:
     for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         stale.unlink(missing_ok=True)
+
+
+# --- seeding PostgreSQL -------------------------------------------------------------------------
+
+APP_TABLES = ("adapters", "workspaces", "workspace_models", "alembic_version")
+
+
+def postgres_urls(url: str) -> tuple[str, str]:
+    """The URL the app is given (SQLAlchemy with psycopg 3) and the one psycopg connects to."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.drivername not in ("postgresql", "postgresql+psycopg"):
+        raise SystemExit("--database-url: postgresql+psycopg://user@host:port/db (psycopg 3)")
+    return (parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False),
+            parsed.set(drivername="postgresql").render_as_string(hide_password=False))
+
+
+def drop_app_tables(raw_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(raw_url, autocommit=True) as connection:
+        connection.execute(f"DROP TABLE IF EXISTS {', '.join(APP_TABLES)} CASCADE")
+
+
+def seed_postgres(app_url: str, raw_url: str, instance: Path, size: int, layout: str) -> dict:
+    """Fresh tables made by the app, then the rows with COPY (indexes built after), the
+    counter rows and ANALYZE. Never cached: the database is seeded again for every layout."""
+    import psycopg
+
+    started = time.monotonic()
+    drop_app_tables(raw_url)
+    _app_schema(app_url, instance)
+    with psycopg.connect(raw_url) as connection:  # one transaction, committed on exit
+        columns = {name: (nullable, default, identity) for name, nullable, default, identity in
+                   connection.execute(
+                       "SELECT column_name, is_nullable, column_default, is_identity "
+                       "FROM information_schema.columns "
+                       "WHERE table_schema = current_schema() AND table_name = 'adapters'")}
+        unknown = [name for name, (nullable, default, identity) in columns.items()
+                   if nullable == "NO" and default is None and identity != "YES"
+                   and name not in SEED_COLUMNS]
+        if unknown or not set(SEED_COLUMNS) <= set(columns):
+            raise SystemExit(f"the adapters table changed ({sorted(columns)}); update bench/run.py")
+        # The app's own indexes, dropped and made again after the load (not those behind the
+        # primary key and the unique constraint, which stay).
+        indexes = connection.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND tablename = 'adapters' AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+        ).fetchall()
+        for name, _ in indexes:
+            connection.execute(f'DROP INDEX "{name}"')
+        enabled = SEED_COLUMNS.index("enabled")
+        with connection.cursor().copy(
+                f"COPY adapters ({', '.join(SEED_COLUMNS)}) FROM STDIN") as copy:
+            for row in _rows(size, layout):
+                copy.write_row((*row[:enabled], bool(row[enabled]), *row[enabled + 1:]))
+        for _, sql in indexes:
+            connection.execute(sql)
+        for statement in COUNTER_TABLES.values():
+            connection.execute(statement)
+    with psycopg.connect(raw_url, autocommit=True) as connection:
+        connection.execute("ANALYZE")
+        tables = {row[0] for row in connection.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = current_schema()")}
+        size_bytes = connection.execute(
+            "SELECT pg_database_size(current_database())").fetchone()[0]
+    from webui.models import is_model_table
+
+    unknown = sorted(name for name in tables - KNOWN_TABLES if is_model_table(name))
+    if unknown:
+        print(f"  WARNING: tables the seeding leaves empty: {', '.join(unknown)}", flush=True)
+    return {"database": "postgresql", "cached": False,
+            "seconds": round(time.monotonic() - started, 2), "bytes": size_bytes,
+            "tables_left_empty": unknown}
+
+
+def postgres_server(raw_url: str) -> dict:
+    """The server's version and the settings that bear on the figures."""
+    import psycopg
+
+    with psycopg.connect(raw_url, autocommit=True) as connection:
+        return {name: connection.execute(f"SHOW {name}").fetchone()[0]
+                for name in ("server_version", "fsync", "synchronous_commit", "shared_buffers",
+                             "max_connections")}
 
 
 # --- servers ------------------------------------------------------------------------------------
@@ -554,8 +655,8 @@ def baseline_kinds(layout: str) -> list[Kind]:
 def database_path(url: str) -> Path:
     """The working file the run derives its databases from (``sqlite:///path``)."""
     if not url.startswith("sqlite:///"):
-        raise SystemExit("--database-url must be a SQLite URL (sqlite:///path): the seeding "
-                         "and the baseline use raw sqlite3")
+        raise SystemExit("--database-url must be a SQLite URL (sqlite:///path) or a "
+                         "PostgreSQL one (postgresql+psycopg://user@host:port/db)")
     path = Path(url.removeprefix("sqlite:///"))
     return path if path.is_absolute() else ROOT / path
 
@@ -604,6 +705,9 @@ def run_size(size: int, args: argparse.Namespace, work: Path, run_id: str) -> di
     Both servers run side by side (each on its own copy of the seeded file; the idle one costs
     nothing), and each baseline figure is taken right after the app's figure it is compared
     with, so a busy moment of the machine hits both sides of a ratio alike.
+
+    On PostgreSQL (``args.postgres``) the database is seeded afresh for each layout and the
+    app is measured alone: there is no baseline.
     """
     result: dict[str, Any] = {"seed": {}, "app": {}, "baseline": {}}
     instance = work / "instance"
@@ -611,30 +715,44 @@ def run_size(size: int, args: argparse.Namespace, work: Path, run_id: str) -> di
     scripts.mkdir(parents=True, exist_ok=True)
     logs = Path(args.output).parent / "logs"
     for layout in (ONE, SPREAD):
-        seeded = seeded_file(Path(args.cache_dir), instance, size, layout, not args.no_cache)
-        print(f"  {LAYOUT_LABELS[layout]}: seeded file {seeded['path'].name} "
-              f"({seeded['bytes'] / 2**20:.0f} MiB, "
-              f"{'from the cache' if seeded['cached'] else 'seeded'} in {seeded['seconds']} s)",
-              flush=True)
-        result["seed"][layout] = {**seeded, "path": str(seeded["path"])}
+        if args.postgres:
+            app_url, raw_url = args.postgres
+            seeded = seed_postgres(app_url, raw_url, instance, size, layout)
+            print(f"  {LAYOUT_LABELS[layout]}: seeded PostgreSQL "
+                  f"({seeded['bytes'] / 2**20:.0f} MiB database) in {seeded['seconds']} s",
+                  flush=True)
+            result["seed"][layout] = seeded
+        else:
+            seeded = seeded_file(Path(args.cache_dir), instance, size, layout,
+                                 not args.no_cache)
+            print(f"  {LAYOUT_LABELS[layout]}: seeded file {seeded['path'].name} "
+                  f"({seeded['bytes'] / 2**20:.0f} MiB, "
+                  f"{'from the cache' if seeded['cached'] else 'seeded'} in "
+                  f"{seeded['seconds']} s)", flush=True)
+            result["seed"][layout] = {**seeded, "path": str(seeded["path"])}
+            app_url = f"sqlite:///{work / f'app-{layout}-{size}.sqlite3'}"
         workspace = ONE_WORKSPACE if layout == ONE else SPREAD_MEASURED
         app_db = work / f"app-{layout}-{size}.sqlite3"
         base_db = work / f"baseline-{layout}-{size}.sqlite3"
         app_figures: dict[str, Any] = {}
         base_figures: dict[str, Any] = {}
-        baseline = {kind.key: kind for kind in baseline_kinds(layout)}
+        baseline = {} if args.postgres else {kind.key: kind for kind in baseline_kinds(layout)}
         try:
-            working_copy(seeded["path"], app_db)
-            working_copy(seeded["path"], base_db)
-            app_env = {"DATABASE_URL": f"sqlite:///{app_db}",
+            if not args.postgres:
+                working_copy(seeded["path"], app_db)
+                working_copy(seeded["path"], base_db)
+            app_env = {"DATABASE_URL": app_url,
                        "WEBUI_INSTANCE_PATH": str(instance), "SECRET_KEY": SECRET_KEY}
-            with (
-                Server("app", "webui:create_app()", app_env, "/apis/openapi.json",
-                       args.workers, logs / "app.log") as app_server,
-                Server("baseline", "baseline:create_app()", {"BASELINE_DATABASE": str(base_db)},
-                       f"{API}/{workspace}/adapters?page_size=1", args.workers,
-                       logs / "baseline.log", extra=["--pythonpath", str(BENCH)]) as base_server,
-            ):
+            with contextlib.ExitStack() as servers:
+                app_server = servers.enter_context(
+                    Server("app", "webui:create_app()", app_env, "/apis/openapi.json",
+                           args.workers, logs / "app.log"))
+                if baseline:
+                    base_server = servers.enter_context(
+                        Server("baseline", "baseline:create_app()",
+                               {"BASELINE_DATABASE": str(base_db)},
+                               f"{API}/{workspace}/adapters?page_size=1", args.workers,
+                               logs / "baseline.log", extra=["--pythonpath", str(BENCH)]))
                 for kind in app_kinds(size, layout):
                     if kind.key == "validate":
                         kind.headers = csrf_headers(app_server, ONE_WORKSPACE)
@@ -756,9 +874,44 @@ def _cell(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{value:,.{digits}f}".replace(",", " ")
 
 
+def markdown_postgresql(report: dict) -> list[str]:
+    """The heading and the method, on PostgreSQL."""
+    m, s = report["machine"], report["settings"]
+    pg = m["postgresql"]
+    return [
+        "# Benchmark results: PostgreSQL",
+        "",
+        f"Written by `bench/run.py --database-url postgresql+psycopg://…` on {m['date']}: "
+        f"{m['nproc']} cores ({m['cpu']}), {m['memory_mib']} MiB, Python {m['python']}, "
+        f"PostgreSQL {pg['server_version']} (fsync {pg['fsync']}, synchronous_commit "
+        f"{pg['synchronous_commit']}, shared_buffers {pg['shared_buffers']}) on the same machine, "
+        f"psycopg {m['psycopg']}, gunicorn {m['gunicorn']}, {m['wrk']}; app commit "
+        f"`{(m['git_commit'] or '?')[:12]}`"
+        + (" with uncommitted changes in webui/ or templates/" if m["app_changes_uncommitted"]
+           else "") + ".",
+        "",
+        f"Each figure: `wrk -t{s['threads']} -c{s['connections']} -d{s['seconds']:g}s` on "
+        f"127.0.0.1 after a {s['warmup']:g} s warm-up, against gunicorn with {s['workers']} sync "
+        "workers on PostgreSQL. Latencies are in ms; wrk is closed-loop (each connection waits "
+        "for its answer), so latency includes queueing behind the other connections. For every "
+        "size and layout the app's tables are dropped, made again by `webui.create_app` (the "
+        "app's schema and indexes), loaded with `COPY` (the app's indexes built after the load), "
+        "the counter tables filled from the rows, and the database analysed; seeds are not "
+        "cached. Reads are measured first and creates last.",
+        "",
+        "**No baseline on PostgreSQL**: there is no raw-psycopg counterpart of "
+        "`bench/baseline.py`, so the figures are absolute (the ratio columns are –) and the "
+        "baseline-ratio targets are skipped; the latency targets are kept. Raw figures: "
+        "`bench/results/latest-postgresql.json` (not committed). SQLite figures: "
+        "[`RESULTS.md`](RESULTS.md).",
+        "",
+    ]
+
+
 def markdown(report: dict) -> str:
     m, s = report["machine"], report["settings"]
-    lines = [
+    postgres = s.get("database") == "postgresql"
+    lines = markdown_postgresql(report) if postgres else [
         "# Benchmark results",
         "",
         f"Written by `make bench` (`bench/run.py`) on {m['date']}: {m['nproc']} cores "
@@ -821,7 +974,7 @@ def markdown(report: dict) -> str:
             f"{LAYOUT_LABELS[layout]}: {seed['bytes'] / 2**20:.0f} MiB, "
             + ("from the cache" if seed["cached"] else f"seeded in {seed['seconds']} s")
             for layout, seed in per_size["seed"].items())
-        lines += ["", f"Files: {seeds}.", ""]
+        lines += ["", f"{'Database' if postgres else 'Files'}: {seeds}.", ""]
     lines += ["## Targets", "", "| target | measured | result | by how much |",
               "|---|---|---|---|"]
     for entry in report["targets"]:
@@ -832,12 +985,14 @@ def markdown(report: dict) -> str:
              for side in ("app", "baseline") for kinds in per_size[side].values()
              for figures in kinds.values() if "loadavg_1m_before" in figures]
     load = f"{min(loads):.1f}–{max(loads):.1f}" if loads else "?"
-    lines += ["", f"{met} of {len(report['targets'])} met. Run time: "
+    lines += ["", f"{met} of {len(report['targets'])} met"
+              + (" (the baseline-ratio targets are skipped: no PostgreSQL baseline)"
+                 if postgres else "") + ". Run time: "
               f"{report['seconds_total']:.0f} s. The 1-minute load average before the "
               f"measurements ranged {load} on {m['nproc']} cores (the server and wrk themselves "
-              "account for about 2 of it; more means other work shared the machine, which the "
-              "ratios to the baseline, each measured right after its app figure, partly "
-              "cancel).", ""]
+              "account for about 2 of it; more means other work shared the machine"
+              + ("" if postgres else ", which the ratios to the baseline, each measured right "
+                 "after its app figure, partly cancel") + ").", ""]
     return "\n".join(lines)
 
 
@@ -857,15 +1012,32 @@ def main(argv: list[str] | None = None) -> int:
                         help="wrk connections (default: %(default)s)")
     parser.add_argument("--request-timeout", type=int, default=10,
                         help="wrk's per-request timeout in seconds (default: %(default)s)")
-    parser.add_argument("--database-url", default="sqlite:///bench/results/run/bench.sqlite3",
-                        help="where the working files go: sqlite:///path; each size and layout "
-                             "gets its own file beside it (default: %(default)s)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--database-url", default="sqlite:///bench/results/run/bench.sqlite3",
+                       help="sqlite:///path: where the working files go, each size and layout "
+                            "gets its own file beside it (default: %(default)s); or "
+                            "postgresql+psycopg://user@host:port/db: a throwaway database whose "
+                            "app tables are dropped and seeded again for every size and layout")
+    where.add_argument("--database-url-from-env", metavar="NAME",
+                       help="take --database-url from this environment variable (e.g. "
+                            "TEST_DATABASE_URL under tests/with-postgres.sh)")
     parser.add_argument("--cache-dir", default=str(BENCH / "results" / "cache"),
                         help="seeded files kept between runs (default: bench/results/cache)")
     parser.add_argument("--no-cache", action="store_true", help="seed again even if cached")
-    parser.add_argument("--output", default=str(BENCH / "results" / "latest.json"))
-    parser.add_argument("--markdown", default=str(BENCH / "RESULTS.md"))
+    parser.add_argument("--output", help="the JSON figures (default: bench/results/latest.json, "
+                        "or latest-postgresql.json on PostgreSQL)")
+    parser.add_argument("--markdown", help="the Markdown report (default: bench/RESULTS.md, or "
+                        "bench/RESULTS-postgresql.md on PostgreSQL)")
     args = parser.parse_args(argv)
+    if args.database_url_from_env:
+        args.database_url = os.environ.get(args.database_url_from_env)
+        if not args.database_url:
+            parser.error(f"{args.database_url_from_env} is not set")
+    postgres = args.database_url.startswith("postgresql")
+    args.postgres = postgres_urls(args.database_url) if postgres else None
+    suffix = "-postgresql" if postgres else ""
+    args.output = args.output or str(BENCH / "results" / f"latest{suffix}.json")
+    args.markdown = args.markdown or str(BENCH / f"RESULTS{suffix}.md")
     sizes = [int(size.replace("_", "")) for size in args.sizes.split(",") if size.strip()]
     if any(size < 1 for size in sizes):
         parser.error("sizes must be positive")
@@ -876,21 +1048,32 @@ def main(argv: list[str] | None = None) -> int:
 
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _stop_everything)
-    work_file = database_path(args.database_url)
-    made_parent = not work_file.parent.exists()
-    work_file.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=work_file.stem + "-", dir=work_file.parent))
+    made_parent = False
+    if args.postgres:  # the instance folder and the wrk scripts only
+        work_file = None
+        work = Path(tempfile.mkdtemp(prefix="bench-postgresql-"))
+    else:
+        work_file = database_path(args.database_url)
+        made_parent = not work_file.parent.exists()
+        work_file.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=work_file.stem + "-", dir=work_file.parent))
     run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     started = time.monotonic()
     report: dict[str, Any] = {
         "machine": machine(),
-        "settings": {"sizes": sizes, "seconds": args.seconds, "warmup": args.warmup,
+        "settings": {"database": "postgresql" if args.postgres else "sqlite",
+                     "sizes": sizes, "seconds": args.seconds, "warmup": args.warmup,
                      "workers": args.workers, "threads": args.threads,
                      "connections": args.connections, "request_timeout_s": args.request_timeout,
                      "page_size": PAGE_SIZE, "seed_version": SEED_VERSION,
                      "spread_workspace_measured": SPREAD_MEASURED},
         "results": {},
     }
+    if args.postgres:
+        report["machine"]["postgresql"] = postgres_server(args.postgres[1])
+        report["machine"]["psycopg"] = importlib.metadata.version("psycopg")
+        print(f"PostgreSQL {report['machine']['postgresql']['server_version']}: "
+              "no baseline, absolute figures only", flush=True)
     try:
         for size in sizes:
             print(f"{_count(size)} adapters", flush=True)
@@ -898,8 +1081,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for server in list(_RUNNING):
             server.stop()
+        if args.postgres:  # the seeded rows are not kept
+            with contextlib.suppress(Exception):
+                drop_app_tables(args.postgres[1])
         shutil.rmtree(work, ignore_errors=True)
-        if made_parent:
+        if made_parent and work_file is not None:
             with contextlib.suppress(OSError):
                 work_file.parent.rmdir()
     report["machine"]["loadavg_end"] = [round(value, 2) for value in os.getloadavg()]
