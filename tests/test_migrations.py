@@ -110,7 +110,8 @@ def test_migrations_build_the_same_schema_as_the_models(app):
         flask_migrate.upgrade()
         with db.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={
-                "include_name": lambda name, kind, _: kind != "table" or is_model_table(name)})
+                "include_name": lambda name, kind, _: (
+                    kind not in ("table", "index") or is_model_table(name))})
             differences = compare_metadata(context, db.metadata)
         assert differences == []
         tables = set(inspect(db.engine).get_table_names())
@@ -121,7 +122,7 @@ def test_migrations_build_the_same_schema_as_the_models(app):
 
 def test_a_new_database_starts_at_the_newest_version(app):
     """A fresh database is created at head, not left unversioned."""
-    assert current_revision(app) == _head_revision() == "0003"
+    assert current_revision(app) == _head_revision() == "0004"
 
 
 def test_restarting_at_the_newest_version_changes_nothing(app, create):
@@ -133,3 +134,16 @@ def test_restarting_at_the_newest_version_changes_nothing(app, create):
     with again.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_name_index_exists_on_either_database(app):
+    """SQLite gets the FTS5 trigram table, PostgreSQL the pg_trgm GIN index."""
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            found = db.session.execute(text(
+                "SELECT name FROM sqlite_master WHERE name = 'adapter_names'")).scalar()
+        else:
+            found = db.session.execute(text(
+                "SELECT indexname FROM pg_indexes WHERE indexname = 'adapter_names_trgm'")).scalar()
+        db.session.remove()
+    assert found is not None

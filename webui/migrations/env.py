@@ -16,7 +16,8 @@ def run_migrations_online() -> None:
             target_metadata=database.metadata,
             render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters by copy
             compare_type=True,
-            include_name=lambda name, kind, _parent: kind != "table" or is_model_table(name),
+            include_name=lambda name, kind, _parent: (
+                kind not in ("table", "index") or is_model_table(name)),
         )
         with context.begin_transaction():
             context.run_migrations()
