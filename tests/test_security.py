@@ -198,3 +198,16 @@ def test_stored_text_is_escaped_on_every_page(client, create):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     api = client.post(f"{API}/default/adapters", json=valid_body(name="b")).get_json()
     assert api["name"] == "b"
+
+
+def test_the_self_hosted_htmx_copy_matches_the_pinned_hash():
+    """`make vendor-htmx` installs the very file the SRI hash pins, for offline deployments."""
+    import base64
+    import hashlib
+
+    from webui import HTMX_INTEGRITY
+
+    subprocess.run(["make", "-s", "vendor-htmx"], cwd=PROJECT, check=True, capture_output=True)
+    copy = (PROJECT / "static" / "vendor" / "htmx.min.js").read_bytes()
+    digest = base64.b64encode(hashlib.sha384(copy).digest()).decode()
+    assert HTMX_INTEGRITY == f"sha384-{digest}"
