@@ -1,4 +1,5 @@
-"""The tables: adapters, and one row per workspace with its count and last change."""
+"""The tables: adapters; per workspace, its count and last change and its models' counts;
+and the name indexes that serve `$like` on names."""
 
 from __future__ import annotations
 

@@ -49,15 +49,15 @@ def utcnow() -> datetime:
 
 
 @cache
-def _counter_statement(dialect: str, table: type[Workspace] | type[WorkspaceModel]) -> Any:
+def _counter_statement(dialect: str, counter: type[Workspace] | type[WorkspaceModel]) -> Any:
     """Add ``:delta`` to a counter row, made if missing: built once, run with parameters."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    keys = [column.name for column in table.__table__.primary_key]
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    keys = [column.name for column in counter.__table__.primary_key]
     values = {key: bindparam(key) for key in keys} | {"adapter_count": bindparam("delta")}
-    changes = {"adapter_count": table.adapter_count + bindparam("delta")}
-    if "updated_at" in table.__table__.c:
+    changes = {"adapter_count": counter.adapter_count + bindparam("delta")}
+    if "updated_at" in counter.__table__.c:
         values["updated_at"] = changes["updated_at"] = bindparam("stamp")
-    return insert(table).values(values).on_conflict_do_update(index_elements=keys, set_=changes)
+    return upsert(counter).values(values).on_conflict_do_update(index_elements=keys, set_=changes)
 
 
 def _touch_workspace(workspace: str, delta: int, stamp: datetime, model: str | None = None) -> None:
@@ -178,15 +178,15 @@ def delete_adapter(workspace: str, name: str, model: str | None = None) -> bool:
     return True
 
 
-def _contains(column: Any, text: str) -> Any:
-    """Case-insensitive substring match; '%' and '_' in ``text`` match literally.
+def _contains(column: Any, term: str) -> Any:
+    """Case-insensitive substring match; '%' and '_' in ``term`` match literally.
 
     SQLite's LIKE already ignores ASCII case, and a plain LIKE is twice as fast there as
-    comparing lower() of both sides; elsewhere both sides are lowered.
+    comparing lower() of both sides; PostgreSQL gets ILIKE, which its trigram index serves.
     """
     if db.session.get_bind().dialect.name == "sqlite":
-        return column.contains(text, autoescape=True)
-    return column.icontains(text, autoescape=True)
+        return column.contains(term, autoescape=True)
+    return column.icontains(term, autoescape=True)
 
 
 # A term found in more names than this is matched by scanning (the index would hand back
