@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 import flask_migrate
@@ -147,3 +148,34 @@ def test_the_name_index_exists_on_either_database(app):
                 "SELECT indexname FROM pg_indexes WHERE indexname = 'adapter_names_trgm'")).scalar()
         db.session.remove()
     assert found is not None
+
+
+@pytest.mark.skipif(ON_SQLITE, reason="several machines on one PostgreSQL server")
+def test_processes_on_separate_machines_prepare_the_schema_one_at_a_time(database_url, tmp_path):
+    """Processes that share no folder start together on one new database: all come up."""
+    import subprocess
+    import sys
+
+    go = tmp_path / "go"
+    script = (  # imported first, then all wait for one signal, to start at the same moment
+        "import os, sys, time\n"
+        "from webui import create_app\n"
+        "while not os.path.exists(sys.argv[3]): time.sleep(0.001)\n"
+        "create_app({'SQLALCHEMY_DATABASE_URI': sys.argv[1], 'INSTANCE_PATH': sys.argv[2]})\n")
+    starts = [subprocess.Popen([sys.executable, "-c", script, database_url,
+                                str(tmp_path / f"machine-{number}"), str(go)],
+                               stderr=subprocess.PIPE)
+              for number in range(10)]
+    time.sleep(3)  # the imports
+    go.touch()
+    errors = [process.communicate(timeout=60)[1].decode() for process in starts]
+    assert [process.returncode for process in starts] == [0] * 10, errors
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": str(tmp_path)})
+    assert current_revision(app) == _head_revision()
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()

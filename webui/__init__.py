@@ -16,7 +16,7 @@ import flask_migrate
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, text
 
 from . import api, errors, health, openapi, rules, security, views
 from .extensions import csrf, db, migrate
@@ -82,7 +82,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
-        with _instance_lock(Path(app.instance_path) / ".schema.lock"):
+        with _instance_lock(Path(app.instance_path) / ".schema.lock"), _database_lock():
             _prepare_schema()
     return app
 
@@ -118,6 +118,25 @@ def _instance_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# Any fixed number: the advisory lock PostgreSQL holds while one process prepares the schema.
+_SCHEMA_LOCK_KEY = 0x77656275  # "webu"
+
+
+@contextmanager
+def _database_lock() -> Iterator[None]:
+    """On PostgreSQL, one process at a time across machines, held by the server itself."""
+    if db.engine.dialect.name != "postgresql":
+        yield
+        return
+    with db.engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+            connection.commit()
 
 
 def _sqlite_pragmas(connection: sqlite3.Connection, _record: object) -> None:
