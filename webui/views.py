@@ -36,8 +36,8 @@ def _page_globals() -> dict:
 def when(moment: datetime, seconds: bool = False) -> Markup:
     """A stored UTC time as a <time> element."""
     shown = moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
-    return Markup('<time datetime="{}" title="{}">{} UTC</time>').format(
-        rules.format_timestamp(moment), rules.format_timestamp(moment), shown)
+    stamp = rules.format_timestamp(moment)
+    return Markup('<time datetime="{}" title="{}">{} UTC</time>').format(stamp, stamp, shown)
 
 
 @bp.app_template_global()
@@ -89,10 +89,13 @@ def _listing_state() -> dict[str, str]:
         state["enabled"] = ""
     if state["page_size"] not in {str(size) for size in PAGE_SIZES}:
         state["page_size"] = LIST_DEFAULTS["page_size"]
-    if not state["sort"] or rules.check_sort(state["sort"]):
-        state["sort"] = LIST_DEFAULTS["sort"]
-    if not (state["page"].isascii() and state["page"].isdigit() and 0 < int(state["page"]) < 10**9):
-        state["page"] = "1"
+    # page and sort by the API's own list rules; what they refuse falls back to the default
+    _, errors = rules.parse_list_args({key: state[key] for key in ("page", "sort") if state[key]},
+                                      [])
+    for entry in errors:
+        state[entry["loc"][-1]] = ""
+    state["sort"] = state["sort"] or LIST_DEFAULTS["sort"]
+    state["page"] = state["page"] or "1"
     return state
 
 
