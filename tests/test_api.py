@@ -394,9 +394,12 @@ def test_openapi_document_describes_every_route(client):
         ("GET", f"{base}/adapters/{{name}}"), ("PATCH", f"{base}/adapters/{{name}}"),
         ("DELETE", f"{base}/adapters/{{name}}"),
         ("POST", f"{base}/models/{{model_name}}/adapters"),
-        ("PATCH", f"{base}/models/{{model_name}}/adapters/{{name}}"),
-        ("DELETE", f"{base}/models/{{model_name}}/adapters/{{name}}"),
+        ("PATCH", f"{base}/models/{{model_name}}/adapters/{{adapter}}"),
+        ("DELETE", f"{base}/models/{{model_name}}/adapters/{{adapter}}"),
     }
+    nested = doc["paths"][f"{base}/models/{{model_name}}/adapters/{{adapter}}"]
+    assert [param["name"] for param in nested["parameters"]] == [
+        "workspace", "model_name", "adapter"]
     schemas = doc["components"]["schemas"]
     assert schemas["FinetuningType"]["enum"] == list(rules.FINETUNING_TYPES)
     create_schema = schemas["AdapterCreate"]

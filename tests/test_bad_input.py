@@ -22,7 +22,7 @@ from flask import Flask
 from sqlalchemy import text
 from test_pages import csrf_token, form_data
 
-from webui import create_app, rules
+from webui import create_app, listing, rules
 from webui.extensions import db
 
 SQL = "'; DROP TABLE adapters; --"
@@ -523,7 +523,7 @@ def _query_garbage(key: str) -> list:
 
 BAD_LIST_PARAMETERS = [
     *_query_garbage("page"),
-    pytest.param(f"page={rules.PAGE_MAX + 1}", "page", id="page-past-max"),
+    pytest.param(f"page={listing.PAGE_MAX + 1}", "page", id="page-past-max"),
     *_query_garbage("page_size"),
     pytest.param("page_size=1001", "page_size", id="page_size-1001"),
     *[pytest.param(f"sort={value}", "sort", id=f"sort-{case_id}") for case_id, value in [

@@ -53,15 +53,15 @@ CONTRACT_ROUTES = {
     ("POST", "/adapters"), ("GET", "/adapters"), ("GET", "/adapters/{name}"),
     ("PATCH", "/adapters/{name}"), ("DELETE", "/adapters/{name}"),
     ("POST", "/models/{model_name}/adapters"),
-    ("PATCH", "/models/{model_name}/adapters/{name}"),
-    ("DELETE", "/models/{model_name}/adapters/{name}"),
+    ("PATCH", "/models/{model_name}/adapters/{adapter}"),
+    ("DELETE", "/models/{model_name}/adapters/{adapter}"),
 }
 
 
 def _create_target(client: FlaskClient, case: schemathesis.Case) -> None:
     """Create the adapter the case addresses, or one in its workspace for the list and create."""
     params = case.path_parameters or {}
-    body = valid_body(name=params.get("name", "lora-a"))
+    body = valid_body(name=params.get("name", params.get("adapter", "lora-a")))
     url = f"{API}/{quote(str(params['workspace']), safe='')}"
     if "model_name" in params:
         url += f"/models/{quote(str(params['model_name']), safe='')}"

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 from conftest import API
 
-from webui import rules
+from webui import listing
 
 ADAPTERS = f"{API}/default/adapters"
 
@@ -81,7 +81,7 @@ def sort_key(field):
     return key
 
 
-@pytest.mark.parametrize("field", rules.SORT_FIELDS)
+@pytest.mark.parametrize("field", listing.ADAPTERS.sort_fields)
 @pytest.mark.parametrize("descending", [False, True], ids=["asc", "desc"])
 def test_each_sort_key(client, seeded, field, descending):
     """Every sort key, both directions; ties broken by name, so the order is total."""
@@ -211,7 +211,8 @@ def test_bad_filters_are_400_with_a_clear_detail(client, seeded, query, words):
 def test_unknown_field_lists_the_valid_ones(client):
     """The 400 for an unknown field names every valid field."""
     detail = client.get(f"{ADAPTERS}?filter[foo]=1").get_json()["detail"]
-    assert detail == f"Unknown filter field 'foo'. Valid fields: {list(rules.FILTER_FIELDS)}"
+    fields = list(listing.ADAPTERS.filter_fields)
+    assert detail == f"Unknown filter field 'foo'. Valid fields: {fields}"
 
 
 @pytest.mark.parametrize(

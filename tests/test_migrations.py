@@ -14,7 +14,8 @@ from alembic.migration import MigrationContext
 from conftest import API, valid_body
 from sqlalchemy import inspect, text
 
-from webui import _head_revision, create_app
+from webui import create_app
+from webui.database import head_revision
 from webui.extensions import db
 from webui.models import is_model_table
 
@@ -54,7 +55,7 @@ def test_a_first_release_sqlite_file_upgrades_in_place(tmp_path):
     connection.close()
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
                       "INSTANCE_PATH": str(tmp_path / "instance")})
-    assert current_revision(app) == _head_revision()
+    assert current_revision(app) == head_revision()
     client = app.test_client()
     listed = client.get(f"{API}/default/adapters?sort=name").get_json()["data"]
     assert [(a["name"], a["enabled"], a["lora_config"], a["model"], a["created_at"])
@@ -93,7 +94,7 @@ def test_a_database_at_an_older_version_upgrades_on_start(app, create):
         flask_migrate.stamp(revision="0001")
     assert current_revision(app) == "0001"
     again = create_app(dict(app.config, INSTANCE_PATH=app.instance_path))
-    assert current_revision(again) == _head_revision()
+    assert current_revision(again) == head_revision()
     page = again.test_client().get("/workspaces/default/adapters/new").get_data(as_text=True)
     assert '<option value="default/llama-3">' in page
     with again.app_context():
@@ -123,7 +124,7 @@ def test_migrations_build_the_same_schema_as_the_models(app):
 
 def test_a_new_database_starts_at_the_newest_version(app):
     """A fresh database is created at head, not left unversioned."""
-    assert current_revision(app) == _head_revision() == "0004"
+    assert current_revision(app) == head_revision() == "0004"
 
 
 def test_restarting_at_the_newest_version_changes_nothing(app, create):
@@ -131,7 +132,7 @@ def test_restarting_at_the_newest_version_changes_nothing(app, create):
     create()
     again = create_app(dict(app.config, INSTANCE_PATH=app.instance_path))
     assert again.test_client().get(f"{API}/default/adapters/lora-a").status_code == 200
-    assert current_revision(again) == _head_revision()
+    assert current_revision(again) == head_revision()
     with again.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -171,7 +172,7 @@ def test_processes_on_separate_machines_prepare_the_schema_one_at_a_time(databas
     errors = [process.communicate(timeout=60)[1].decode() for process in starts]
     assert [process.returncode for process in starts] == [0] * 10, errors
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": str(tmp_path)})
-    assert current_revision(app) == _head_revision()
+    assert current_revision(app) == head_revision()
     with app.app_context():
         db.session.remove()
         db.drop_all()

@@ -1,17 +1,40 @@
-"""Error answers: JSON under /apis/, an HTML page elsewhere; never a stack trace."""
+"""Error answers: JSON under /apis/, an HTML page elsewhere; never a stack trace.
+
+Code under ``/apis/`` raises :class:`ApiError`; one handler here turns it into the contract's
+body, ``{"detail": ...}``, as it does every other HTTP error of the API.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template, request
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
-from .api import error_response
+
+class ApiError(Exception):
+    """An answer of the JSON API that is not a success: its status, detail and any headers."""
+
+    def __init__(self, status: int, detail: Any, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status, detail)
+        self.status = status
+        self.detail = detail
+        self.headers = headers or {}
+
 
 _API_DETAILS = {
     404: "Not Found",
     405: "Method Not Allowed",
     500: "Internal Server Error",
 }
+
+
+def json_error(error: ApiError) -> Response:
+    """The contract's error body: ``{"detail": ...}`` with its status and headers."""
+    response = jsonify(detail=error.detail)
+    response.status_code = error.status
+    response.headers.update(error.headers)
+    return response
 
 
 def _is_api() -> bool:
@@ -32,7 +55,7 @@ def handle_http_error(error: HTTPException):
     if error.code == 405 and (allowed := getattr(error, "valid_methods", None)):
         headers["Allow"] = ", ".join(allowed)
     if _is_api():
-        return error_response(error.code or 500, _detail(error), headers)
+        return json_error(ApiError(error.code or 500, _detail(error), headers))
     page = render_template("error.html", code=error.code, title=error.name,
                            message=error.description)
     return page, error.code, headers
@@ -56,5 +79,6 @@ def refuse_oversized_body() -> None:
 def register(app: Flask) -> None:
     """Install the handlers, and the body limit for every route."""
     app.before_request(refuse_oversized_body)
+    app.register_error_handler(ApiError, json_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

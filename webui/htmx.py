@@ -20,13 +20,19 @@ def target() -> str | None:
     return value.rpartition("#")[2]
 
 
-def render(page: str, fragments: dict[str, str], status: int = 200, **context) -> Response:
+def fragment(fragments: dict[str, str]) -> str | None:
+    """The template of the fragment whose container ``HX-Target`` names, if it is one of
+    ``fragments`` (container id → template); None when the whole page is wanted."""
+    return fragments.get(target() or "")
+
+
+def render(template_name: str, fragments: dict[str, str], status: int = 200, **context) -> Response:
     """A full page, or only the fragment whose container ``HX-Target`` names.
 
     ``fragments`` maps a container id to the template that renders its contents. The answer
     depends on the header, so caches are told with ``Vary``.
     """
-    template = fragments.get(target() or "", page)
+    template = fragment(fragments) or template_name
     # any page can give just its <main> (after HX-Location, for instance)
     context["main_only"] = target() == "main"
     response = make_response(render_template(template, **context), status)

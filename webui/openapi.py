@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 
-from . import rules
+from . import listing, rules
 
 bp = Blueprint("openapi", __name__)
 
@@ -135,25 +135,32 @@ def _body(schema: str) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}
 
 
-def build_document() -> dict[str, Any]:
-    """The whole document."""
-    workspace = _path_param("workspace", _NAME)
-    name = _path_param("name", {"type": "string"})
-    model_name = {"name": "model_name", "in": "path", "required": True, "schema": {
-        "type": "string", "minLength": rules.MODEL_SEGMENT_MIN,
-        "maxLength": rules.MODEL_SEGMENT_MAX}}
-    list_params = [
+def _list_params() -> list[dict[str, Any]]:
+    """The list route's query parameters, from the list query language."""
+    sorts = listing.ADAPTERS.sort_fields
+    return [
         {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
         {"name": "page_size", "in": "query", "schema": {
-            "type": "integer", "minimum": 1, "maximum": rules.PAGE_SIZE_MAX,
-            "default": rules.PAGE_SIZE_DEFAULT}},
+            "type": "integer", "minimum": 1, "maximum": listing.PAGE_SIZE_MAX,
+            "default": listing.PAGE_SIZE_DEFAULT}},
         {"name": "sort", "in": "query", "schema": {
-            "type": "string", "default": rules.SORT_DEFAULT,
-            "enum": [*rules.SORT_FIELDS, *(f"-{field}" for field in rules.SORT_FIELDS)]}},
+            "type": "string", "default": listing.ADAPTERS.sort_default,
+            "enum": [*sorts, *(f"-{field}" for field in sorts)]}},
         {"name": "filter", "in": "query", "description":
             "JSON filter, e.g. {\"name\": {\"$like\": \"x\"}}; or the bracket form "
             "filter[field][$operator]=value", "schema": {"type": "string"}},
     ]
+
+
+def _paths() -> dict[str, Any]:
+    """Every route, with the path parameters named as the contract's route table names them."""
+    workspace = _path_param("workspace", _NAME)
+    name = _path_param("name", {"type": "string"})
+    adapter = _path_param("adapter", {"type": "string"})
+    model_name = _path_param("model_name", {
+        "type": "string", "minLength": rules.MODEL_SEGMENT_MIN,
+        "maxLength": rules.MODEL_SEGMENT_MAX})
+    list_params = _list_params()
     base = "/apis/models/v2/workspaces/{workspace}"
     paths = {
         f"{base}/adapters": {
@@ -187,8 +194,8 @@ def build_document() -> dict[str, Any]:
                      "responses": {"201": _response("Created", "Adapter"),
                                    **_errors(409, 413, 415, 422)}},
         },
-        f"{base}/models/{{model_name}}/adapters/{{name}}": {
-            "parameters": [workspace, model_name, name],
+        f"{base}/models/{{model_name}}/adapters/{{adapter}}": {
+            "parameters": [workspace, model_name, adapter],
             "patch": {"operationId": "patchModelAdapter",
                       "summary": "Change an adapter of a model",
                       "requestBody": _body("AdapterPatch"),
@@ -199,10 +206,15 @@ def build_document() -> dict[str, Any]:
                        "responses": {"204": _response("Deleted"), **_errors(404, 422)}},
         },
     }
+    return paths
+
+
+def build_document() -> dict[str, Any]:
+    """The whole document."""
     return {
         "openapi": "3.1.0",
         "info": {"title": "webui adapters API", "version": "2"},
-        "paths": paths,
+        "paths": _paths(),
         "components": {"schemas": _schemas()},
     }
 

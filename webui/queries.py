@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import operator
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
-    Row,
     bindparam,
     func,
     insert,
@@ -26,9 +21,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from .database import one_writer
 from .extensions import db
+from .listing import ListQuery
 from .models import NAME_INDEX, Adapter, Workspace, WorkspaceModel
-from .rules import ListQuery
 
 
 class NameTaken(Exception):
@@ -36,6 +32,25 @@ class NameTaken(Exception):
 
     def __init__(self, workspace: str, name: str) -> None:
         super().__init__(f"Adapter with name '{name}' already exists in workspace '{workspace}'")
+
+
+class Page(NamedTuple):
+    """One page of a list: its rows, the total that match, and where it stands."""
+
+    items: list[Any]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def total_pages(self) -> int:
+        """How many pages the matching rows fill."""
+        return -(-self.total // self.page_size)
+
+    @property
+    def first(self) -> int:
+        """The position of the page's first row, counting from 1."""
+        return (self.page - 1) * self.page_size + 1
 
 
 def not_found_message(workspace: str, name: str) -> str:
@@ -71,35 +86,6 @@ def _touch_workspace(workspace: str, delta: int, stamp: datetime, model: str | N
                            {"workspace": workspace, "model": model, "delta": delta})
 
 
-_WRITER_LOCKS: dict[str, tuple[threading.Lock, int]] = {}
-
-
-@contextmanager
-def _one_writer() -> Iterator[None]:
-    """On a SQLite file, let one writer at a time in, across threads and worker processes.
-
-    SQLite admits one writer anyway, but a waiting writer polls with growing sleeps (up to
-    100 ms each); a blocking file lock hands over the moment the writer before is done, which
-    cuts the slow tail of writes under load. Other databases need nothing of the kind.
-    """
-    url = db.engine.url
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        yield
-        return
-    lock, descriptor = _WRITER_LOCKS.get(url.database) or _writer_lock(url.database)
-    with lock:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(descriptor, fcntl.LOCK_UN)
-
-
-def _writer_lock(database: str) -> tuple[threading.Lock, int]:
-    descriptor = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    return _WRITER_LOCKS.setdefault(database, (threading.Lock(), descriptor))
-
-
 def create_adapter(workspace: str, values: dict[str, Any]) -> Adapter:
     """Store a new adapter from checked values; raise NameTaken if the name is used."""
     stamp = utcnow()
@@ -118,7 +104,7 @@ def create_adapter(workspace: str, values: dict[str, Any]) -> Adapter:
         "updated_at": stamp,
     }
     try:
-        with _one_writer():
+        with one_writer():
             # Core, on the session's connection: the ORM's unit of work is a third of a
             # create's time and buys nothing here
             result = db.session.connection().execute(insert(Adapter.__table__), row)
@@ -151,7 +137,7 @@ def update_adapter(
     # strictly later than before, even within one clock tick
     adapter.updated_at = max(stamp, adapter.updated_at + timedelta(microseconds=1))
     try:
-        with _one_writer():
+        with one_writer():
             db.session.flush()
             _touch_workspace(workspace, 0, stamp)
             db.session.commit()
@@ -168,7 +154,7 @@ def delete_adapter(workspace: str, name: str, model: str | None = None) -> bool:
     )
     if model is not None:
         statement = statement.where(Adapter.model == model)
-    with _one_writer():
+    with one_writer():
         deleted = db.session.execute(statement.returning(Adapter.model)).scalars().all()
         if len(deleted) != 1:
             db.session.rollback()
@@ -215,35 +201,34 @@ def _name_contains(term: str) -> tuple[Any, bool]:
     return Adapter.id.in_(matches), True
 
 
+# What each filter operator means, as a clause on a column ('$like' is below: the name has
+# its own index).
+_CLAUSES = {
+    "$eq": operator.eq,
+    "$in": lambda column, values: column.in_(values),
+    "$nin": lambda column, values: or_(column.is_(None), column.not_in(values)),
+    "$gt": operator.gt,
+    "$gte": operator.ge,
+    "$lt": operator.lt,
+    "$lte": operator.le,
+}
+
+
 def _filter_clauses(conditions: dict[str, dict[str, Any]]) -> tuple[list[Any], bool]:
     """The WHERE terms of a filter, and whether the name index narrowed the rows."""
     clauses = []
     narrowed = False
     for field, operators in conditions.items():
         column = getattr(Adapter, field)
-        for operator, value in operators.items():
-            if operator == "$eq":
-                clauses.append(column == value)
-            elif operator == "$like":
-                # case-insensitive substring; '%' and '_' in the value match literally
-                if field == "name":
-                    clause, narrows = _name_contains(value)
-                    narrowed = narrowed or narrows
-                else:
-                    clause = _contains(column, value)
-                clauses.append(clause)
-            elif operator == "$in":
-                clauses.append(column.in_(value))
-            elif operator == "$nin":
-                clauses.append(or_(column.is_(None), column.not_in(value)))
-            elif operator == "$gt":
-                clauses.append(column > value)
-            elif operator == "$gte":
-                clauses.append(column >= value)
-            elif operator == "$lt":
-                clauses.append(column < value)
-            elif operator == "$lte":
-                clauses.append(column <= value)
+        for name, value in operators.items():
+            if name == "$like" and field == "name":
+                clause, narrows = _name_contains(value)
+                narrowed = narrowed or narrows
+            elif name == "$like":
+                clause = _contains(column, value)
+            else:
+                clause = _CLAUSES[name](column, value)
+            clauses.append(clause)
     return clauses, narrowed
 
 
@@ -258,9 +243,7 @@ def _count_statement() -> Any:
     return select(Workspace.adapter_count).where(Workspace.name == bindparam("workspace"))
 
 
-def list_adapters(
-    workspace: str, query: ListQuery, search: str | None = None
-) -> tuple[list[Row], int]:
+def list_adapters(workspace: str, query: ListQuery, search: str | None = None) -> Page:
     """One page of a workspace's adapters, filtered and sorted, with the total that match.
 
     ``search`` (the pages' search box) matches a substring of the name, model, fileset or
@@ -282,14 +265,15 @@ def list_adapters(
         total = count_in_workspace(workspace)
     offset = (query.page - 1) * query.page_size
     if offset >= total:  # past the end: nothing to read
-        return [], total
+        return Page([], total, query.page, query.page_size)
     if query.filter or search:
         statement = _page_statement(query.sort, clauses)
     else:
         statement = _plain_page_statement(query.sort)
     parameters |= {"offset": offset, "limit": query.page_size}
     # Core on the session's connection: plain rows, without the ORM's per-statement work
-    return db.session.connection().execute(statement, parameters).all(), total
+    rows = db.session.connection().execute(statement, parameters).all()
+    return Page(rows, total, query.page, query.page_size)
 
 
 def _page_statement(sort: str, clauses: list[Any]) -> Any:

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import string
-from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any, NamedTuple
 
 # --- limits -------------------------------------------------------------------------------
@@ -28,10 +27,6 @@ MODEL_SEGMENT_MIN = 2
 MODEL_SEGMENT_MAX = 63
 DESCRIPTION_MAX = 1000
 INT_MAX = 2**63 - 1  # what a 64-bit column holds
-PAGE_SIZE_DEFAULT = 100
-PAGE_SIZE_MAX = 1000
-PAGE_MAX = 10**15  # far past any real page; keeps offsets inside 64 bits
-FILTER_LIST_MAX = 1000  # values in one $in / $nin
 MAX_BODY_BYTES = 1024 * 1024
 
 # --- charsets -----------------------------------------------------------------------------
@@ -65,20 +60,6 @@ FINETUNING_TYPES: tuple[str, ...] = (
 )
 LORA_TYPES = frozenset(FINETUNING_TYPE_GROUPS["LoRA family"])
 
-# --- list parameters ----------------------------------------------------------------------
-
-SORT_FIELDS = ("name", "created_at", "updated_at", "finetuning_type", "model", "fileset", "enabled")
-SORT_DEFAULT = "created_at"
-FILTER_FIELDS = (
-    "name", "model", "description", "fileset", "finetuning_type", "enabled", "created_at",
-    "updated_at",
-)
-TEXT_FILTER_FIELDS = frozenset({"name", "model", "description", "fileset", "finetuning_type"})
-TIME_FILTER_FIELDS = frozenset({"created_at", "updated_at"})
-FILTER_OPERATORS = ("$eq", "$like", "$in", "$nin", "$gt", "$gte", "$lt", "$lte")
-RANGE_OPERATORS = frozenset({"$gt", "$gte", "$lt", "$lte"})
-
-
 class Violation(NamedTuple):
     """One broken rule: the sentence a person reads and the machine-readable type."""
 
@@ -107,7 +88,7 @@ def _required(label: str) -> Violation:
     return Violation(f"{label} is required", "missing")
 
 
-def _text_problem(value: object, label: str) -> Violation | None:
+def text_problem(value: object, label: str) -> Violation | None:
     """Type and encoding checks shared by every text field."""
     if not isinstance(value, str):
         return Violation(f"{label} must be a string", "string_type")
@@ -121,7 +102,7 @@ def _text_problem(value: object, label: str) -> Violation | None:
 
 
 def _check_name_like(value: object, label: str) -> Violation | None:
-    if problem := _text_problem(value, label):
+    if problem := text_problem(value, label):
         return problem
     if value == "":
         return _required(label)
@@ -150,7 +131,7 @@ def check_workspace(value: object) -> Violation | None:
 def check_fileset(value: object) -> Violation | None:
     """``{workspace}/{fileset_name}`` or a bare ``{fileset_name}``, 1-255 characters."""
     label = LABELS["fileset"]
-    if problem := _text_problem(value, label):
+    if problem := text_problem(value, label):
         return problem
     if value == "":
         return _required(label)
@@ -175,7 +156,7 @@ def check_fileset(value: object) -> Violation | None:
 
 def check_model_segment(value: object, label: str = LABELS["model"]) -> Violation | None:
     """One model segment: 2-63 of ``a-z 0-9 - @ . + _``; no leading, trailing or double '-'."""
-    if problem := _text_problem(value, label):
+    if problem := text_problem(value, label):
         return problem
     if value == "":
         return _required(label)
@@ -202,7 +183,7 @@ def check_model(value: object, workspace: str | None = None) -> Violation | None
     With the path ``workspace``, a bare name is also checked as stored (``workspace/name``).
     """
     label = LABELS["model"]
-    if problem := _text_problem(value, label):
+    if problem := text_problem(value, label):
         return problem
     if value == "":
         return _required(label)
@@ -235,7 +216,7 @@ def resolve_model(model: str, workspace: str) -> str:
 def check_finetuning_type(value: object) -> Violation | None:
     """One of the 25 finetuning types, exact lowercase."""
     label = LABELS["finetuning_type"]
-    if problem := _text_problem(value, label):
+    if problem := text_problem(value, label):
         return problem
     if value == "":
         return _required(label)
@@ -251,7 +232,7 @@ def check_description(value: object) -> Violation | None:
     label = LABELS["description"]
     if value is None:
         return None
-    if problem := _text_problem(value, label):
+    if problem := text_problem(value, label):
         return problem
     if len(value) > DESCRIPTION_MAX:
         return Violation(
@@ -335,11 +316,16 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def loads_strict(text: str) -> Any:
+    """JSON text decoded strictly: NaN and Infinity are refused (ValueError)."""
+    return json.loads(text, parse_constant=_reject_constant)
+
+
 def decode_json(raw: bytes) -> tuple[Any, list[dict[str, Any]]]:
     """Decode a request body strictly (UTF-8, no NaN/Infinity); errors as 422 entries."""
     try:
         text = raw.decode("utf-8")
-        return json.loads(text, parse_constant=_reject_constant), []
+        return loads_strict(text), []
     except UnicodeDecodeError:
         problem = Violation("Request body must be UTF-8 encoded JSON", "json_invalid")
     except RecursionError:
@@ -394,6 +380,38 @@ FIELD_CHECKS: dict[str, Callable[[object], Violation | None]] = {
 }
 
 
+class _BodyFields:
+    """Reads a JSON object's fields through their checks, keeping a 422 entry per problem."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+        self.errors: list[dict[str, Any]] = []
+
+    def required(self, field: str, check: Callable[[object], Violation | None]) -> Any:
+        """A field that must be present and pass its check."""
+        if field not in self.body:
+            self.errors.append(error_entry(("body", field), _required(LABELS[field])))
+            return None
+        return self.optional(field, check)
+
+    def optional(self, field: str, check: Callable[[object], Violation | None],
+                 default: Any = None) -> Any:
+        """A field that may be missing (then ``default``) and otherwise passes its check."""
+        value = self.body.get(field, default)
+        self.problem(("body", field), check(value))
+        return value
+
+    def problem(self, loc: Loc, violation: Violation | None) -> None:
+        """Keep a broken rule, if there is one."""
+        if violation is not None:
+            self.errors.append(error_entry(loc, violation))
+
+
+def check_path_model(model_name: object, workspace: str) -> Violation | None:
+    """The nested route's model: a single segment that fits stored (``workspace/model``)."""
+    return check_model_segment(model_name) or check_model(model_name, workspace)
+
+
 def parse_create(
     body: object, workspace: str, model_from_path: str | None = None
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
@@ -404,35 +422,29 @@ def parse_create(
     if errors := _object_problem(body):
         return None, errors
     assert isinstance(body, dict)
-    errors = []
-    values: dict[str, Any] = {}
-    for field, check in CREATE_CHECKS.items():
-        if field == "model" and model_from_path is not None:
-            # the path names one model in the workspace: a single segment, that fits stored
-            if problem := (check_model_segment(model_from_path)
-                           or check_model(model_from_path, workspace)):
-                errors.append(error_entry(("path", "model_name"), problem))
-            values["model"] = model_from_path
-            continue
-        if field not in body:
-            errors.append(error_entry(("body", field), _required(LABELS[field])))
-        elif problem := (check_model(body[field], workspace) if field == "model"
-                         else check(body[field])):
-            errors.append(error_entry(("body", field), problem))
-        else:
-            values[field] = body[field]
-    values["description"] = body.get("description")
-    if problem := check_description(values["description"]):
-        errors.append(error_entry(("body", "description"), problem))
-    values["enabled"] = body.get("enabled", True)
-    if problem := check_enabled(values["enabled"]):
-        errors.append(error_entry(("body", "enabled"), problem))
-    values["lora_config"], lora_errors = parse_lora_config(body.get("lora_config"))
-    errors.extend(lora_errors)
-    if errors:
+    fields = _BodyFields(body)
+    name = fields.required("name", check_name)
+    fileset = fields.required("fileset", check_fileset)
+    finetuning_type = fields.required("finetuning_type", check_finetuning_type)
+    if model_from_path is None:
+        model = fields.required("model", lambda value: check_model(value, workspace))
+    else:
+        model = model_from_path
+        fields.problem(("path", "model_name"), check_path_model(model, workspace))
+    description = fields.optional("description", check_description)
+    enabled = fields.optional("enabled", check_enabled, default=True)
+    lora_config, lora_errors = parse_lora_config(body.get("lora_config"))
+    if errors := fields.errors + lora_errors:
         return None, errors
-    values["model"] = resolve_model(values["model"], workspace)
-    return values, []
+    return {
+        "name": name,
+        "fileset": fileset,
+        "finetuning_type": finetuning_type,
+        "model": resolve_model(model, workspace),
+        "description": description,
+        "enabled": enabled,
+        "lora_config": lora_config,
+    }, []
 
 
 def parse_patch(body: object) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
@@ -453,197 +465,9 @@ def parse_patch(body: object) -> tuple[dict[str, Any] | None, list[dict[str, Any
     return (None, errors) if errors else (values, [])
 
 
-# --- list query ---------------------------------------------------------------------------
-
-
-class FilterError(ValueError):
-    """A ``filter`` the list cannot apply: answered with 400 and this detail."""
-
-
-class ListQuery(NamedTuple):
-    """A parsed list request."""
-
-    page: int
-    page_size: int
-    sort: str
-    filter: dict[str, dict[str, Any]] | None
-
-
-def _parse_int_param(
-    args: Mapping[str, str], key: str, default: int, low: int, high: int | None
-) -> tuple[int, Violation | None]:
-    raw = args.get(key)
-    if raw is None:
-        return default, None
-    number = parse_whole_number(raw)
-    if number is None:
-        return default, Violation(f"'{key}' must be a whole number", "int_parsing")
-    if number < low:
-        return default, Violation(f"'{key}' must be at least {low}", "greater_than_equal")
-    if number > high:
-        return default, Violation(f"'{key}' must be at most {high}", "less_than_equal")
-    return number, None
-
-
-def check_sort(value: str) -> Violation | None:
-    """A sort key, optionally prefixed by '-' for descending."""
-    if value.removeprefix("-") not in SORT_FIELDS:
-        choices = ", ".join(SORT_FIELDS)
-        return Violation(
-            f"'sort' must be one of {choices}, optionally prefixed by '-'", "enum"
-        )
-    return None
-
-
-def parse_list_args(
-    args: Mapping[str, str], filter_items: Iterable[tuple[str, str]]
-) -> tuple[ListQuery | None, list[dict[str, Any]]]:
-    """Parse page, page_size and sort (422 entries) and the filter (raises FilterError)."""
-    errors = []
-    page, problem = _parse_int_param(args, "page", 1, 1, PAGE_MAX)
-    if problem:
-        errors.append(error_entry(("query", "page"), problem))
-    page_size, problem = _parse_int_param(args, "page_size", PAGE_SIZE_DEFAULT, 1, PAGE_SIZE_MAX)
-    if problem:
-        errors.append(error_entry(("query", "page_size"), problem))
-    sort = args.get("sort", SORT_DEFAULT)  # given but empty is not a sort key
-    if problem := check_sort(sort):
-        errors.append(error_entry(("query", "sort"), problem))
-    if errors:
-        return None, errors
-    return ListQuery(page, page_size, sort, parse_filter(filter_items)), []
-
-
-_BRACKET_KEY = re.compile(r"^filter\[([^\[\]]*)\](?:\[([^\[\]]*)\])?(\[\])?$")
-
-
-def parse_filter(items: Iterable[tuple[str, str]]) -> dict[str, dict[str, Any]] | None:
-    """Parse ``filter`` from query items, in the bracket form or the JSON form.
-
-    Returns ``{field: {operator: value}}`` or None when no filter was given.
-    """
-    raw: dict[str, dict[str, Any]] = {}
-    given = False
-    for key, value in items:
-        if key == "filter":
-            given = True
-            for field, condition in _decode_json_filter(value).items():
-                _merge(raw, field, condition)
-            continue
-        match = _BRACKET_KEY.match(key)
-        if not match:
-            if key.startswith("filter"):
-                raise FilterError(
-                    f"Malformed filter parameter '{key}'. "
-                    "Use filter[field]=value or filter[field][$operator]=value"
-                )
-            continue
-        given = True
-        field, operator, _ = match.groups()
-        _merge(raw, field, {operator: value} if operator is not None else value)
-    if not given:
-        return None
-    return {field: _clean_conditions(field, conds) for field, conds in raw.items()}
-
-
-def _decode_json_filter(text: str) -> dict[str, Any]:
-    try:
-        decoded = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        raise FilterError(f"Malformed JSON in 'filter': {exc}") from None
-    if not isinstance(decoded, dict):
-        raise FilterError("'filter' must be a JSON object, e.g. {\"name\": {\"$like\": \"x\"}}")
-    return decoded
-
-
-def _merge(raw: dict[str, dict[str, Any]], field: str, condition: object) -> None:
-    if field not in FILTER_FIELDS:
-        raise FilterError(f"Unknown filter field '{field}'. Valid fields: {list(FILTER_FIELDS)}")
-    if not isinstance(condition, dict) or not condition:
-        condition = {"$eq": condition}
-    conditions = raw.setdefault(field, {})
-    for operator, value in condition.items():
-        if operator in conditions:
-            raise FilterError(f"Filter operator '{operator}' given twice for '{field}'")
-        conditions[operator] = value
-
-
-def _clean_conditions(field: str, conditions: dict[str, Any]) -> dict[str, Any]:
-    clean = {}
-    for operator, value in conditions.items():
-        if operator not in FILTER_OPERATORS:
-            raise FilterError(
-                f"Unknown filter operator '{operator}' for '{field}'. "
-                f"Valid operators: {list(FILTER_OPERATORS)}"
-            )
-        if operator == "$like" and field not in TEXT_FILTER_FIELDS:
-            raise FilterError(f"'$like' applies only to text fields, not '{field}'")
-        if operator in RANGE_OPERATORS and field not in TIME_FILTER_FIELDS:
-            raise FilterError(f"'{operator}' applies only to created_at and updated_at")
-        if operator in ("$in", "$nin"):
-            items = value.split(",") if isinstance(value, str) else value
-            if not isinstance(items, list):
-                raise FilterError(
-                    f"'{operator}' for '{field}' takes a list or comma-separated text"
-                )
-            if len(items) > FILTER_LIST_MAX:
-                raise FilterError(
-                    f"'{operator}' for '{field}' takes at most {FILTER_LIST_MAX} values"
-                )
-            clean[operator] = [_filter_value(field, item) for item in items]
-        else:
-            clean[operator] = _filter_value(field, value)
-    return clean
-
-
-def _filter_value(field: str, value: object) -> Any:
-    if field == "enabled":
-        if isinstance(value, bool):
-            return value
-        if (flag := parse_flag(value)) is not None:
-            return flag
-        raise FilterError("Filter values for 'enabled' must be true or false")
-    if isinstance(value, dict | list) or value is None:
-        raise FilterError(f"Filter value for '{field}' must be text, not {json.dumps(value)}")
-    text = str(value)
-    if problem := _text_problem(text, f"Filter value for '{field}'"):
-        raise FilterError(problem.msg)
-    if field in TIME_FILTER_FIELDS:
-        return parse_timestamp(text, field)
-    return text
-
-
-def parse_timestamp(text: str, field: str) -> datetime:
-    """An ISO 8601 time; one without an offset is taken as UTC. Returned naive, in UTC."""
-    try:
-        moment = datetime.fromisoformat(text.strip())
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(UTC).replace(tzinfo=None)
-    except (ValueError, OverflowError):  # not a time, or out of range once in UTC
-        raise FilterError(
-            f"Filter value for '{field}' must be an ISO 8601 time, e.g. 2026-01-01T00:00:00Z"
-        ) from None
-    return moment
+# --- times ---------------------------------------------------------------------------------
 
 
 def format_timestamp(moment: datetime) -> str:
     """A stored (naive UTC) time as the API shows it: ISO 8601 with microseconds and ``Z``."""
     return moment.isoformat(timespec="microseconds") + "Z"  # C-fast, same as %Y-%m-%dT%H:%M:%S.%fZ
-
-
-def echo_filter(conditions: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The parsed filter as the list response echoes it (JSON-ready)."""
-    def plain(value: Any) -> Any:
-        if isinstance(value, datetime):
-            return format_timestamp(value)
-        if isinstance(value, list):
-            return [plain(item) for item in value]
-        return value
-
-    echoed: dict[str, Any] = {}
-    for field, ops in conditions.items():
-        if list(ops) == ["$eq"]:
-            echoed[field] = plain(ops["$eq"])
-        else:
-            echoed[field] = {op: plain(value) for op, value in ops.items()}
-    return echoed

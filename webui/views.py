@@ -18,13 +18,19 @@ from flask import (
 )
 from markupsafe import Markup
 
-from . import htmx, queries, rules
+from . import htmx, listing, queries, rules
 from .forms import AdapterForm
+from .listing import ListQuery
 from .models import Adapter
 
 bp = Blueprint("pages", __name__)
 PAGE_SIZES = (25, 50, 100)
-LIST_DEFAULTS = {"page_size": "50", "sort": "-created_at"}
+LIST_DEFAULTS = ListQuery(page=1, page_size=50, sort="-created_at")
+LISTING_KEYS = ("q", "finetuning_type", "model", "enabled", "sort", "page", "page_size")
+FILTER_KEYS = ("finetuning_type", "model", "enabled")
+# what a listing URL leaves out, since it is what the page assumes
+LISTING_URL_DEFAULTS = {"page": "1", "page_size": str(LIST_DEFAULTS.page_size),
+                        "sort": LIST_DEFAULTS.sort}
 
 
 @bp.app_context_processor
@@ -79,53 +85,49 @@ def index():
                        problem=problem)
 
 
-def _listing_state() -> dict[str, str]:
-    """The listing's state from the query string, with bad values dropped for defaults."""
-    state = {key: request.args.get(key, "").strip()
-             for key in ("q", "finetuning_type", "model", "enabled", "sort", "page", "page_size")}
+def _listing_state() -> tuple[dict[str, str], ListQuery]:
+    """The listing's state from the query string, parsed once: each refused value falls back
+    to its default. Returns the state as the form shows it, and the query it stands for."""
+    state = {key: request.args.get(key, "").strip() for key in LISTING_KEYS}
     if rules.check_finetuning_type(state["finetuning_type"]):
         state["finetuning_type"] = ""
     if rules.parse_flag(state["enabled"]) is None:
         state["enabled"] = ""
-    if state["page_size"] not in {str(size) for size in PAGE_SIZES}:
-        state["page_size"] = LIST_DEFAULTS["page_size"]
     # page and sort by the API's own list rules; what they refuse falls back to the default
-    _, errors = rules.parse_list_args({key: state[key] for key in ("page", "sort") if state[key]},
-                                      [])
-    for entry in errors:
-        state[entry["loc"][-1]] = ""
-    state["sort"] = state["sort"] or LIST_DEFAULTS["sort"]
-    state["page"] = state["page"] or "1"
-    return state
+    paging, _ = listing.parse_paging(
+        {key: state[key] for key in ("page", "page_size", "sort") if state[key]},
+        defaults=LIST_DEFAULTS)
+    if paging.page_size not in PAGE_SIZES:
+        paging = paging._replace(page_size=LIST_DEFAULTS.page_size)
+    state.update(page=str(paging.page), page_size=str(paging.page_size), sort=paging.sort)
+    try:
+        conditions = listing.parse_filter(
+            (f"filter[{key}]", state[key]) for key in FILTER_KEYS if state[key])
+    except listing.FilterError as bad:
+        abort(400, str(bad))
+    return state, paging._replace(filter=conditions)
 
 
 @bp.get("/workspaces/<workspace>/adapters")
 def adapters(workspace: str):
     """A workspace's adapters: search, filters, sort and pages, all in the query string."""
     _checked_workspace(workspace)
-    state = _listing_state()
-    filter_items = [(f"filter[{key}]", state[key])
-                    for key in ("finetuning_type", "model", "enabled") if state[key]]
-    try:
-        query, _ = rules.parse_list_args(state, filter_items)
-    except rules.FilterError as bad:
-        abort(400, str(bad))
-    items, total = queries.list_adapters(workspace, query, search=state["q"] or None)
+    state, query = _listing_state()
+    page = queries.list_adapters(workspace, query, search=state["q"] or None)
 
     def listing_url(**changes: object) -> str:
         """This listing's URL with some state changed; defaults and blanks are left out."""
         wanted = {**state, **changes}
         params = {key: value for key, value in wanted.items()
-                  if value not in (None, "") and LIST_DEFAULTS.get(key) != value
-                  and not (key == "page" and str(value) == "1")}
+                  if value not in (None, "") and str(value) != LISTING_URL_DEFAULTS.get(key)}
         return url_for("pages.adapters", workspace=workspace, **params)
 
-    response = htmx.render(
-        "adapters/list.html", {"results": "adapters/_results.html"},
-        workspace=workspace, state=state, adapters=items, total=total, query=query,
-        page_sizes=PAGE_SIZES, models=queries.models_in_workspace(workspace),
-        listing_url=listing_url,
-    )
+    fragments = {"results": "adapters/_results.html"}
+    # the results alone need no model suggestions
+    models = [] if htmx.fragment(fragments) else queries.models_in_workspace(workspace)
+    response = htmx.render("adapters/list.html", fragments, workspace=workspace, state=state,
+                           page=page, page_sizes=PAGE_SIZES, models=models,
+                           listing_url=listing_url)
     if htmx.is_htmx():
         response.headers["HX-Push-Url"] = listing_url()  # the tidy URL, not every blank input
     return response
