@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import sqlite3
 import time
@@ -120,6 +121,41 @@ def test_migrations_build_the_same_schema_as_the_models(app):
         assert {name for name in tables if is_model_table(name)} == {
             "adapters", "workspaces", "workspace_models", "alembic_version"}
         assert ("adapter_names" in tables) == (db.engine.dialect.name == "sqlite")
+
+
+def _name_index_ddl(app) -> list[str]:
+    """The SQL of the name index and its triggers, as the database holds it."""
+    with app.app_context():
+        return list(db.session.execute(text(
+            "SELECT sql FROM sqlite_master WHERE name LIKE 'adapter_names%' AND sql IS NOT NULL "
+            "ORDER BY name")).scalars())
+
+
+@pytest.mark.skipif(not ON_SQLITE, reason="the SQLite name index")
+def test_migrated_name_index_is_the_one_the_models_make(app):
+    """The frozen DDL of migration 0003 makes the same index and triggers as a new database."""
+    made = _name_index_ddl(app)
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.session.execute(text("DROP TABLE alembic_version"))
+        db.session.commit()
+        flask_migrate.upgrade()
+    assert sum(sql.startswith("CREATE TRIGGER") for sql in made) == 3
+    assert _name_index_ddl(app) == made
+
+
+def test_migrations_carry_their_own_definitions():
+    """Migrations are frozen history: none imports the app's live code."""
+    versions = Path(__file__).parent.parent / "webui" / "migrations" / "versions"
+    imported = set()
+    for migration in versions.glob("*.py"):
+        for node in ast.walk(ast.parse(migration.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                imported.add((node.module or "").split(".")[0])
+    assert imported <= {"alembic", "sqlalchemy"}, imported
 
 
 def test_a_new_database_starts_at_the_newest_version(app):

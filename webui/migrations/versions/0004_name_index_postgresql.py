@@ -7,12 +7,21 @@ Create Date: 2026-11-27
 
 from alembic import op
 
-from webui.models import NAME_INDEX, NAME_INDEX_POSTGRESQL
-
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
+
+# Frozen here as this revision made it: a migration never changes when the models do.
+NAME_INDEX = "adapter_names"
+NAME_INDEX_POSTGRESQL = f"""
+DO $$ BEGIN
+    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    CREATE INDEX IF NOT EXISTS {NAME_INDEX}_trgm ON adapters USING gin (name gin_trgm_ops);
+EXCEPTION WHEN insufficient_privilege OR undefined_file OR feature_not_supported THEN
+    RAISE NOTICE 'pg_trgm is not available: $like filters on names will scan';
+END $$
+"""
 
 
 def upgrade():
