@@ -36,6 +36,7 @@ COLUMNS = ("name", "workspace", "description", "fileset", "finetuning_type", "en
            "lora_rank", "lora_alpha", "model", "created_at", "updated_at")
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM adapters"
 REQUIRED = ("name", "model", "fileset", "finetuning_type")
+ADAPTERS = "/apis/models/v2/workspaces/<workspace>/adapters"
 
 _local = threading.local()
 
@@ -79,71 +80,89 @@ def _adapter(row: tuple) -> dict:
     }
 
 
+def _insert(connection: sqlite3.Connection, row: tuple, workspace: str, model: str,
+            stamp: str) -> None:
+    """The row and the counter rows the app keeps, in one transaction."""
+    connection.execute(
+        f"INSERT INTO adapters ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * 11)})", row
+    )
+    connection.execute(
+        "INSERT INTO workspaces (name, adapter_count, updated_at) VALUES (?, 1, ?) "
+        "ON CONFLICT (name) DO UPDATE SET adapter_count = adapter_count + 1, "
+        "updated_at = excluded.updated_at",
+        (workspace, stamp),
+    )
+    if _local.model_counts:
+        connection.execute(
+            "INSERT INTO workspace_models (workspace, model, adapter_count) "
+            "VALUES (?, ?, 1) ON CONFLICT (workspace, model) "
+            "DO UPDATE SET adapter_count = adapter_count + 1",
+            (workspace, model),
+        )
+    connection.commit()
+
+
+def _create(path: str, workspace: str):
+    """Create: the row from the JSON body, 201 with the adapter (409 on a taken name)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not all(
+        isinstance(body.get(key), str) for key in REQUIRED
+    ):
+        return jsonify(detail="name, model, fileset and finetuning_type are required"), 422
+    model = body["model"] if "/" in body["model"] else f"{workspace}/{body['model']}"
+    lora = body.get("lora_config") or {}
+    stamp = datetime.now(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    row = (body["name"], workspace, body.get("description"), body["fileset"],
+           body["finetuning_type"], bool(body.get("enabled", True)), lora.get("rank"),
+           lora.get("alpha"), model, stamp, stamp)
+    connection = _connection(path)
+    try:
+        _insert(connection, row, workspace, model, stamp)
+    except sqlite3.IntegrityError:
+        connection.rollback()
+        return jsonify(detail=f"Adapter with name '{body['name']}' already exists"), 409
+    return jsonify(_adapter(row)), 201
+
+
+def _list(path: str, workspace: str):
+    """List: one page ordered by ``created_at, name``, the total from the counter row."""
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+        page_size = min(1000, max(1, int(request.args.get("page_size", "100"))))
+    except ValueError:
+        return jsonify(detail="page and page_size are numbers"), 422
+    connection = _connection(path)
+    counted = connection.execute(
+        "SELECT adapter_count FROM workspaces WHERE name = ?", (workspace,)
+    ).fetchone()
+    total = counted[0] if counted else 0
+    rows = connection.execute(
+        f"{SELECT} WHERE workspace = ? ORDER BY created_at, name LIMIT ? OFFSET ?",
+        (workspace, page_size, (page - 1) * page_size),
+    ).fetchall()
+    connection.rollback()  # end the read transaction (sqlite3 opened none; harmless)
+    return jsonify(
+        data=[_adapter(row) for row in rows],
+        pagination={"page": page, "page_size": page_size, "current_page_size": len(rows),
+                    "total_pages": -(-total // page_size), "total_results": total},
+        sort="created_at",
+    )
+
+
 def create_app() -> Flask:
     """The baseline app on the SQLite file named by ``BASELINE_DATABASE``."""
     path = os.environ["BASELINE_DATABASE"]
     app = Flask(__name__)
     app.json.sort_keys = False
 
-    @app.post("/apis/models/v2/workspaces/<workspace>/adapters")
+    @app.post(ADAPTERS)
     def create(workspace: str):
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict) or not all(
-            isinstance(body.get(key), str) for key in REQUIRED
-        ):
-            return jsonify(detail="name, model, fileset and finetuning_type are required"), 422
-        model = body["model"] if "/" in body["model"] else f"{workspace}/{body['model']}"
-        lora = body.get("lora_config") or {}
-        stamp = datetime.now(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-        row = (body["name"], workspace, body.get("description"), body["fileset"],
-               body["finetuning_type"], bool(body.get("enabled", True)), lora.get("rank"),
-               lora.get("alpha"), model, stamp, stamp)
-        connection = _connection(path)
-        try:
-            connection.execute(
-                f"INSERT INTO adapters ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * 11)})", row
-            )
-            connection.execute(
-                "INSERT INTO workspaces (name, adapter_count, updated_at) VALUES (?, 1, ?) "
-                "ON CONFLICT (name) DO UPDATE SET adapter_count = adapter_count + 1, "
-                "updated_at = excluded.updated_at",
-                (workspace, stamp),
-            )
-            if _local.model_counts:
-                connection.execute(
-                    "INSERT INTO workspace_models (workspace, model, adapter_count) "
-                    "VALUES (?, ?, 1) ON CONFLICT (workspace, model) "
-                    "DO UPDATE SET adapter_count = adapter_count + 1",
-                    (workspace, model),
-                )
-            connection.commit()
-        except sqlite3.IntegrityError:
-            connection.rollback()
-            return jsonify(detail=f"Adapter with name '{body['name']}' already exists"), 409
-        return jsonify(_adapter(row)), 201
+        """POST: create an adapter."""
+        return _create(path, workspace)
 
-    @app.get("/apis/models/v2/workspaces/<workspace>/adapters")
+    @app.get(ADAPTERS)
     def list_(workspace: str):
-        try:
-            page = max(1, int(request.args.get("page", "1")))
-            page_size = min(1000, max(1, int(request.args.get("page_size", "100"))))
-        except ValueError:
-            return jsonify(detail="page and page_size are numbers"), 422
-        connection = _connection(path)
-        counted = connection.execute(
-            "SELECT adapter_count FROM workspaces WHERE name = ?", (workspace,)
-        ).fetchone()
-        total = counted[0] if counted else 0
-        rows = connection.execute(
-            f"{SELECT} WHERE workspace = ? ORDER BY created_at, name LIMIT ? OFFSET ?",
-            (workspace, page_size, (page - 1) * page_size),
-        ).fetchall()
-        connection.rollback()  # end the read transaction (sqlite3 opened none; harmless)
-        return jsonify(
-            data=[_adapter(row) for row in rows],
-            pagination={"page": page, "page_size": page_size, "current_page_size": len(rows),
-                        "total_pages": -(-total // page_size), "total_results": total},
-            sort="created_at",
-        )
+        """GET: one page of a workspace's adapters."""
+        return _list(path, workspace)
 
     return app
