@@ -31,7 +31,7 @@ def seed(client, count: int, workspace: str = "default") -> None:
 
 def fill_valid(page: Page, name: str = "my-lora") -> None:
     page.get_by_label("Name", exact=True).fill(name)
-    page.get_by_label("Base model").fill("llama-3-8b")
+    page.get_by_label("Model").fill("llama-3-8b")
     page.get_by_label("Fileset").fill("default/training-run-7")
     page.get_by_label("Finetuning type").select_option("lora")
     page.get_by_label("Rank").fill("16")
@@ -92,7 +92,7 @@ def test_each_field_explains_its_rule_inline(site: str, page: Page):
     page.wait_for_function("window.htmx")
     page.get_by_label("Finetuning type").select_option("lora")
     for label, value, check in [
-        ("Base model", "Llama--3", rules.check_model),
+        ("Model", "Llama--3", rules.check_model),
         ("Fileset", "a/b/c", rules.check_fileset),
     ]:
         field = page.get_by_label(label)
@@ -355,9 +355,9 @@ def test_xss_payloads_are_text_on_every_page_that_shows_them(site: str, page: Pa
         page.goto(site + path)
         page.wait_for_load_state("load")
         expect(page.locator("main")).to_contain_text(shown)
-    expect(page.get_by_label("Workspace name")).to_have_count(0)
+    expect(page.get_by_label("Workspace", exact=True)).to_have_count(0)
     page.goto(site + "/?workspace=" + payload)
-    expect(page.get_by_label("Workspace name")).to_have_value(payload)
+    expect(page.get_by_label("Workspace", exact=True)).to_have_value(payload)
     page.goto(site + LISTING + "?q=" + payload)
     expect(page.get_by_label("Search")).to_have_value(payload)
     assert dialogs == []

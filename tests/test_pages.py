@@ -75,7 +75,7 @@ def test_index_explains_an_invalid_workspace_inline(client):
     page = text_of(response)
     assert response.status_code == 422
     assert rules.check_workspace("bad name").msg in page
-    assert re.search(r'<input id="workspace"[^>]*aria-invalid="true"', page, re.S)
+    assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="workspace"', page, re.S)
 
 
 def test_listing_shows_a_table_with_links_and_the_total(client, create):
@@ -529,3 +529,38 @@ def test_a_model_too_long_once_resolved_fails_alike_everywhere(client, app):
                           data=form_data(token))
     assert text_of(checked).strip().endswith(f"{message}</p>")
     assert count(app) == 0
+
+
+def test_listing_results_fragment_does_not_look_up_model_suggestions(app, client, create):
+    """The model suggestions feed the filter form only: a results-only answer skips them."""
+    from sqlalchemy import event
+
+    create()
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        client.get("/workspaces/default/adapters", headers={**HTMX, "HX-Target": "results"})
+        fragment_statements = list(statements)
+        statements.clear()
+        client.get("/workspaces/default/adapters")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert fragment_statements
+    assert not any("workspace_models" in statement for statement in fragment_statements)
+    assert any("workspace_models" in statement for statement in statements)
+
+
+def test_listing_state_falls_back_field_by_field(client, create):
+    """A refused value falls back to its default alone: the other values still apply."""
+    for name in ("b-1", "a-1", "c-1"):
+        create(name=name)
+    text = text_of(client.get("/workspaces/default/adapters?page=zz&sort=name&page_size=25"))
+    assert [text.index(name) for name in ("a-1", "b-1", "c-1")] == sorted(
+        text.index(name) for name in ("a-1", "b-1", "c-1"))
+    assert 'aria-sort="ascending"' in text

@@ -36,8 +36,8 @@ def _number(text: str | None) -> int | str | None:
 class LoraForm(Form):
     """The LoRA settings, rendered as ``lora_config-rank`` and ``lora_config-alpha``."""
 
-    rank = StringField("Rank", render_kw={"inputmode": "numeric"})
-    alpha = StringField("Alpha", render_kw={"inputmode": "numeric"})
+    rank = StringField(rules.LABELS["rank"], render_kw={"inputmode": "numeric"})
+    alpha = StringField(rules.LABELS["alpha"], render_kw={"inputmode": "numeric"})
 
     def body(self) -> dict[str, Any] | None:
         """The ``lora_config`` object these inputs stand for; None when both are blank."""
@@ -63,29 +63,29 @@ class AdapterForm(FlaskForm):
             return (request.form or None) if form.is_submitted() else None
 
     name = StringField(
-        "Name", validators=[RuleCheck(rules.check_name)],
+        rules.LABELS["name"], validators=[RuleCheck(rules.check_name)],
         render_kw={"maxlength": rules.NAME_MAX, "required": True, "autocomplete": "off",
                    "spellcheck": "false"},
     )
     model = StringField(
-        "Base model",
+        rules.LABELS["model"],
         render_kw={"maxlength": rules.MODEL_MAX, "required": True, "autocomplete": "off",
                    "spellcheck": "false", "list": "model-suggestions"},
     )
     fileset = StringField(
-        "Fileset", validators=[RuleCheck(rules.check_fileset)],
+        rules.LABELS["fileset"], validators=[RuleCheck(rules.check_fileset)],
         render_kw={"maxlength": rules.FILESET_MAX, "required": True, "autocomplete": "off",
                    "spellcheck": "false"},
     )
     finetuning_type = SelectField(
-        "Finetuning type", choices=_type_choices, validate_choice=False,
+        rules.LABELS["finetuning_type"], choices=_type_choices, validate_choice=False,
         validators=[RuleCheck(rules.check_finetuning_type)], render_kw={"required": True},
     )
     description = TextAreaField(
-        "Description", validators=[RuleCheck(rules.check_description)],
+        rules.LABELS["description"], validators=[RuleCheck(rules.check_description)],
         filters=[lambda text: text or None], render_kw={"rows": 3},
     )
-    enabled = BooleanField("Enabled for inference after training", default=True)
+    enabled = BooleanField(rules.LABELS["enabled"], default=True)
     lora_config = FormField(LoraForm, label="LoRA settings")
 
     workspace: str | None = None  # the workspace the adapter goes in; set by the view
@@ -148,8 +148,27 @@ class AdapterForm(FlaskForm):
         found = []
         for field in self:
             if isinstance(field, FormField):
-                found += [(sub.id, f"LoRA {sub.label.text.lower()}", msg)
+                found += [(sub.id, sub.label.text, msg)
                           for sub in field.form for msg in sub.errors]
             elif field.name != "csrf_token":
                 found += [(field.id, field.label.text, msg) for msg in field.errors]
         return found
+
+
+class WorkspaceForm(Form):
+    """Open a workspace by name (a GET form: nothing changes, so no CSRF token)."""
+
+    workspace = StringField(
+        rules.LABELS["workspace"], validators=[RuleCheck(rules.check_workspace)],
+        filters=[lambda text: text.strip() if text else text],
+        render_kw={"required": True, "autocomplete": "off", "spellcheck": "false"},
+    )
+
+
+class DescriptionForm(Form):
+    """Change an adapter's description; blank clears it. (CSRF is checked for every POST.)"""
+
+    description = TextAreaField(
+        rules.LABELS["description"], validators=[RuleCheck(rules.check_description)],
+        render_kw={"rows": 3},
+    )

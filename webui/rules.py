@@ -60,6 +60,7 @@ FINETUNING_TYPES: tuple[str, ...] = (
 )
 LORA_TYPES = frozenset(FINETUNING_TYPE_GROUPS["LoRA family"])
 
+
 class Violation(NamedTuple):
     """One broken rule: the sentence a person reads and the machine-readable type."""
 
@@ -82,6 +83,26 @@ LABELS = {
     "rank": "LoRA rank",
     "alpha": "LoRA alpha",
 }
+# The charsets in words, as messages and hints say them.
+NAME_CHARS_TEXT = "letters, digits, '_', '-' and '.'"
+MODEL_CHARS_TEXT = "lowercase letters, digits, '-', '@', '.', '+' and '_'"
+# What a person is told before typing; '{workspace}' stands for the workspace at hand.
+HINTS = {
+    "workspace": "Any workspace, new or existing.",
+    "name": f"{NAME_CHARS_TEXT.capitalize()}; unique in {{workspace}}.",
+    "model": "The base model: a name such as llama-3-8b, or workspace/model-name.",
+    "fileset": "Where the adapter files are: workspace/fileset-name, or fileset-name in "
+               "{workspace}.",
+    "rank": "A whole number, 1 or more.",
+    "alpha": "A whole number, 1 or more.",
+    "description": f"Up to {DESCRIPTION_MAX} characters.",
+    "enabled": "Used for inference once trained.",
+}
+
+
+def hint(field: str, workspace: str = "") -> str | None:
+    """The hint shown with a field's input, if it has one."""
+    return HINTS[field].format(workspace=workspace) if field in HINTS else None
 
 
 def _required(label: str) -> Violation:
@@ -110,7 +131,7 @@ def _check_name_like(value: object, label: str) -> Violation | None:
         return Violation(f"{label} must be at most {NAME_MAX} characters long", "string_too_long")
     if not NAME_CHARS.issuperset(value):
         return Violation(
-            f"{label} may contain only letters, digits, '_', '-' and '.'",
+            f"{label} may contain only {NAME_CHARS_TEXT}",
             "string_pattern_mismatch",
         )
     if value in (".", ".."):
@@ -148,7 +169,7 @@ def check_fileset(value: object) -> Violation | None:
         )
     if not all(NAME_CHARS.issuperset(segment) for segment in segments):
         return Violation(
-            f"{label} names may contain only letters, digits, '_', '-' and '.'",
+            f"{label} names may contain only {NAME_CHARS_TEXT}",
             "string_pattern_mismatch",
         )
     return None
@@ -167,7 +188,7 @@ def check_model_segment(value: object, label: str = LABELS["model"]) -> Violatio
         )
     if not MODEL_CHARS.issuperset(value):
         return Violation(
-            f"{label} names may contain only lowercase letters, digits, '-', '@', '.', '+' and '_'",
+            f"{label} names may contain only {MODEL_CHARS_TEXT}",
             "string_pattern_mismatch",
         )
     if value.startswith("-") or value.endswith("-"):

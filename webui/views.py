@@ -19,7 +19,7 @@ from flask import (
 from markupsafe import Markup
 
 from . import htmx, listing, queries, rules
-from .forms import AdapterForm
+from .forms import AdapterForm, DescriptionForm, WorkspaceForm
 from .listing import ListQuery
 from .models import Adapter
 
@@ -35,7 +35,8 @@ LISTING_URL_DEFAULTS = {"page": "1", "page_size": str(LIST_DEFAULTS.page_size),
 
 @bp.app_context_processor
 def _page_globals() -> dict:
-    return {"type_groups": rules.FINETUNING_TYPE_GROUPS, "lora_types": sorted(rules.LORA_TYPES)}
+    return {"type_groups": rules.FINETUNING_TYPE_GROUPS, "lora_types": sorted(rules.LORA_TYPES),
+            "labels": rules.LABELS, "field_hint": rules.hint}
 
 
 @bp.app_template_global()
@@ -75,14 +76,13 @@ def _adapter_or_404(workspace: str, name: str) -> Adapter:
 @bp.get("/")
 def index():
     """The workspaces that have adapters, and a way to open any workspace."""
-    workspace = request.args.get("workspace")
-    problem = None if workspace is None else rules.check_workspace(workspace.strip())
-    if workspace is not None and problem is None:
+    asked = "workspace" in request.args
+    form = WorkspaceForm(request.args if asked else None)
+    if asked and form.validate():
         endpoint = "pages.new_adapter" if request.args.get("action") == "new" else "pages.adapters"
-        return redirect(url_for(endpoint, workspace=workspace.strip()), 303)
-    return htmx.render("index.html", {}, 422 if problem else 200,
-                       workspaces=queries.list_workspaces(), workspace=workspace,
-                       problem=problem)
+        return redirect(url_for(endpoint, workspace=form.workspace.data), 303)
+    return htmx.render("index.html", {}, 422 if form.errors else 200,
+                       workspaces=queries.list_workspaces(), form=form)
 
 
 def _listing_state() -> tuple[dict[str, str], ListQuery]:
@@ -186,12 +186,13 @@ def _curl_command(adapter: Adapter) -> str:
             f"{shlex.quote(json.dumps(body, indent=2))} \\\n  {shlex.quote(url)}")
 
 
-def _adapter_page(adapter: Adapter, status: int = 200, description_error: str | None = None,
-                  description: str | None = None) -> Response:
+def _adapter_page(adapter: Adapter, status: int = 200,
+                  description_form: DescriptionForm | None = None) -> Response:
+    description_form = description_form or DescriptionForm(data={
+        "description": adapter.description})
     return htmx.render("adapters/detail.html", {}, status, adapter=adapter,
                        workspace=adapter.workspace, curl=_curl_command(adapter),
-                       description_error=description_error,
-                       description=adapter.description if description is None else description)
+                       description_form=description_form)
 
 
 @bp.get("/workspaces/<workspace>/adapters/<name>")
@@ -217,12 +218,13 @@ def set_enabled(workspace: str, name: str):
 def set_description(workspace: str, name: str):
     """Change an adapter's description (blank clears it)."""
     adapter = _adapter_or_404(workspace, name)
-    text = request.form.get("description")
-    if text is None:  # blank clears it, but a form without the input is no edit
-        abort(400, "The form has no description.")
-    if problem := rules.check_description(text):
-        return _adapter_page(adapter, 422, problem.msg, text)
-    if queries.update_adapter(workspace, name, {"description": text or None}) is None:
+    if "description" not in request.form:  # blank clears it, but a form without the input
+        abort(400, "The form has no description.")  # is no edit
+    form = DescriptionForm(request.form)
+    if not form.validate():
+        return _adapter_page(adapter, 422, form)
+    changes = {"description": form.description.data or None}
+    if queries.update_adapter(workspace, name, changes) is None:
         abort(404)
     flash("Description saved.", "success")
     return redirect(url_for("pages.adapter", workspace=workspace, name=name), 303)
