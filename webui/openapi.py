@@ -19,21 +19,19 @@ _FILESET = {"type": "string", "minLength": 1, "maxLength": rules.FILESET_MAX,
 _DESCRIPTION = {"type": ["string", "null"], "maxLength": rules.DESCRIPTION_MAX}
 _POSITIVE_INT = {"type": "integer", "minimum": 1, "maximum": rules.INT_MAX}
 _TIME = {"type": "string", "format": "date-time"}
+_LORA_CONFIG = {
+    "type": "object",
+    "properties": {"rank": _POSITIVE_INT, "alpha": {"anyOf": [_POSITIVE_INT, {"type": "null"}]}},
+    "required": ["rank"],
+}
 
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _schemas() -> dict[str, Any]:
-    lora = {
-        "type": "object",
-        "properties": {
-            "rank": _POSITIVE_INT,
-            "alpha": {"anyOf": [_POSITIVE_INT, {"type": "null"}]},
-        },
-        "required": ["rank"],
-    }
+def _adapter_schemas() -> dict[str, Any]:
+    """The adapter's bodies: what a create and a change send, and the Adapter object."""
     create_props = {
         "name": _NAME,
         "fileset": _FILESET,
@@ -55,18 +53,9 @@ def _schemas() -> dict[str, Any]:
         "created_at": _TIME,
         "updated_at": _TIME,
     }
-    error_item = {
-        "type": "object",
-        "properties": {
-            "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
-            "msg": {"type": "string"},
-            "type": {"type": "string"},
-        },
-        "required": ["loc", "msg", "type"],
-    }
     return {
         "FinetuningType": {"type": "string", "enum": list(rules.FINETUNING_TYPES)},
-        "LoraConfig": lora,
+        "LoraConfig": _LORA_CONFIG,
         "AdapterCreate": {"type": "object", "properties": create_props,
                           "required": list(rules.CREATE_CHECKS)},
         "ModelAdapterCreate": {
@@ -84,6 +73,21 @@ def _schemas() -> dict[str, Any]:
         },
         "Adapter": {"type": "object", "properties": adapter_props,
                     "required": list(adapter_props)},
+    }
+
+
+def _envelope_schemas() -> dict[str, Any]:
+    """What wraps answers: a page of adapters, and the two error bodies."""
+    error_item = {
+        "type": "object",
+        "properties": {
+            "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
+            "msg": {"type": "string"},
+            "type": {"type": "string"},
+        },
+        "required": ["loc", "msg", "type"],
+    }
+    return {
         "AdapterPage": {
             "type": "object",
             "properties": {
@@ -152,61 +156,59 @@ def _list_params() -> list[dict[str, Any]]:
     ]
 
 
+def _create_operation(operation_id: str, summary: str, body: str) -> dict[str, Any]:
+    return {"operationId": operation_id, "summary": summary, "requestBody": _body(body),
+            "responses": {"201": _response("Created", "Adapter"),
+                          **_errors(409, 413, 415, 422)}}
+
+
+def _patch_operation(operation_id: str, summary: str) -> dict[str, Any]:
+    return {"operationId": operation_id, "summary": summary,
+            "requestBody": _body("AdapterPatch"),
+            "responses": {"200": _response("The changed adapter", "Adapter"),
+                          **_errors(404, 413, 415, 422)}}
+
+
+def _delete_operation(operation_id: str, summary: str) -> dict[str, Any]:
+    return {"operationId": operation_id, "summary": summary,
+            "responses": {"204": _response("Deleted"), **_errors(404, 422)}}
+
+
 def _paths() -> dict[str, Any]:
     """Every route, with the path parameters named as the contract's route table names them."""
     workspace = _path_param("workspace", _NAME)
-    name = _path_param("name", {"type": "string"})
-    adapter = _path_param("adapter", {"type": "string"})
     model_name = _path_param("model_name", {
         "type": "string", "minLength": rules.MODEL_SEGMENT_MIN,
         "maxLength": rules.MODEL_SEGMENT_MAX})
-    list_params = _list_params()
     base = "/apis/models/v2/workspaces/{workspace}"
-    paths = {
+    return {
         f"{base}/adapters": {
             "parameters": [workspace],
-            "post": {"operationId": "createAdapter", "summary": "Create an adapter",
-                     "requestBody": _body("AdapterCreate"),
-                     "responses": {"201": _response("Created", "Adapter"),
-                                   **_errors(409, 413, 415, 422)}},
+            "post": _create_operation("createAdapter", "Create an adapter", "AdapterCreate"),
             "get": {"operationId": "listAdapters", "summary": "List adapters",
-                    "parameters": list_params,
+                    "parameters": _list_params(),
                     "responses": {"200": _response("A page of adapters", "AdapterPage"),
                                   **_errors(400, 422)}},
         },
         f"{base}/adapters/{{name}}": {
-            "parameters": [workspace, name],
+            "parameters": [workspace, _path_param("name", {"type": "string"})],
             "get": {"operationId": "getAdapter", "summary": "Get an adapter",
                     "responses": {"200": _response("The adapter", "Adapter"),
                                   **_errors(404, 422)}},
-            "patch": {"operationId": "patchAdapter", "summary": "Change an adapter",
-                      "requestBody": _body("AdapterPatch"),
-                      "responses": {"200": _response("The changed adapter", "Adapter"),
-                                    **_errors(404, 413, 415, 422)}},
-            "delete": {"operationId": "deleteAdapter", "summary": "Delete an adapter",
-                       "responses": {"204": _response("Deleted"), **_errors(404, 422)}},
+            "patch": _patch_operation("patchAdapter", "Change an adapter"),
+            "delete": _delete_operation("deleteAdapter", "Delete an adapter"),
         },
         f"{base}/models/{{model_name}}/adapters": {
             "parameters": [workspace, model_name],
-            "post": {"operationId": "createModelAdapter",
-                     "summary": "Create an adapter of a model",
-                     "requestBody": _body("ModelAdapterCreate"),
-                     "responses": {"201": _response("Created", "Adapter"),
-                                   **_errors(409, 413, 415, 422)}},
+            "post": _create_operation("createModelAdapter", "Create an adapter of a model",
+                                      "ModelAdapterCreate"),
         },
         f"{base}/models/{{model_name}}/adapters/{{adapter}}": {
-            "parameters": [workspace, model_name, adapter],
-            "patch": {"operationId": "patchModelAdapter",
-                      "summary": "Change an adapter of a model",
-                      "requestBody": _body("AdapterPatch"),
-                      "responses": {"200": _response("The changed adapter", "Adapter"),
-                                    **_errors(404, 413, 415, 422)}},
-            "delete": {"operationId": "deleteModelAdapter",
-                       "summary": "Delete an adapter of a model",
-                       "responses": {"204": _response("Deleted"), **_errors(404, 422)}},
+            "parameters": [workspace, model_name, _path_param("adapter", {"type": "string"})],
+            "patch": _patch_operation("patchModelAdapter", "Change an adapter of a model"),
+            "delete": _delete_operation("deleteModelAdapter", "Delete an adapter of a model"),
         },
     }
-    return paths
 
 
 def build_document() -> dict[str, Any]:
@@ -215,7 +217,7 @@ def build_document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "webui adapters API", "version": "2"},
         "paths": _paths(),
-        "components": {"schemas": _schemas()},
+        "components": {"schemas": {**_adapter_schemas(), **_envelope_schemas()}},
     }
 
 

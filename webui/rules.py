@@ -122,18 +122,34 @@ def text_problem(value: object, label: str) -> Violation | None:
     return None
 
 
-def _check_name_like(value: object, label: str) -> Violation | None:
+def _required_text(value: object, label: str, most: int | None = None) -> Violation | None:
+    """A required string: text, not empty and, with ``most``, at most that many characters."""
     if problem := text_problem(value, label):
         return problem
     if value == "":
         return _required(label)
-    if len(value) > NAME_MAX:
-        return Violation(f"{label} must be at most {NAME_MAX} characters long", "string_too_long")
+    if most is not None and len(value) > most:
+        return Violation(f"{label} must be at most {most} characters long", "string_too_long")
+    return None
+
+
+def _pattern(message: str) -> Violation:
+    return Violation(message, "string_pattern_mismatch")
+
+
+def _two_part_problem(value: str, label: str, forms: str) -> Violation | None:
+    """A reference of one or two names: at most one '/', with a name on each side."""
+    segments = value.split("/")
+    if len(segments) > 2 or "" in segments:
+        return _pattern(f"{label} must be {forms}: at most one '/', with a name on each side")
+    return None
+
+
+def _check_name_like(value: object, label: str) -> Violation | None:
+    if problem := _required_text(value, label, NAME_MAX):
+        return problem
     if not NAME_CHARS.issuperset(value):
-        return Violation(
-            f"{label} may contain only {NAME_CHARS_TEXT}",
-            "string_pattern_mismatch",
-        )
+        return _pattern(f"{label} may contain only {NAME_CHARS_TEXT}")
     if value in (".", ".."):
         return Violation(f"{label} cannot be '.' or '..'", "value_error")
     return None
@@ -152,49 +168,27 @@ def check_workspace(value: object) -> Violation | None:
 def check_fileset(value: object) -> Violation | None:
     """``{workspace}/{fileset_name}`` or a bare ``{fileset_name}``, 1-255 characters."""
     label = LABELS["fileset"]
-    if problem := text_problem(value, label):
+    if problem := (_required_text(value, label, FILESET_MAX) or _two_part_problem(
+            value, label, "'workspace/fileset-name' or 'fileset-name'")):
         return problem
-    if value == "":
-        return _required(label)
-    if len(value) > FILESET_MAX:
-        return Violation(
-            f"{label} must be at most {FILESET_MAX} characters long", "string_too_long"
-        )
-    segments = value.split("/")
-    if len(segments) > 2 or "" in segments:
-        return Violation(
-            f"{label} must be 'workspace/fileset-name' or 'fileset-name': "
-            "at most one '/', with a name on each side",
-            "string_pattern_mismatch",
-        )
-    if not all(NAME_CHARS.issuperset(segment) for segment in segments):
-        return Violation(
-            f"{label} names may contain only {NAME_CHARS_TEXT}",
-            "string_pattern_mismatch",
-        )
+    if not all(NAME_CHARS.issuperset(segment) for segment in value.split("/")):
+        return _pattern(f"{label} names may contain only {NAME_CHARS_TEXT}")
     return None
 
 
 def check_model_segment(value: object, label: str = LABELS["model"]) -> Violation | None:
     """One model segment: 2-63 of ``a-z 0-9 - @ . + _``; no leading, trailing or double '-'."""
-    if problem := text_problem(value, label):
+    if problem := _required_text(value, label):
         return problem
-    if value == "":
-        return _required(label)
     if not MODEL_SEGMENT_MIN <= len(value) <= MODEL_SEGMENT_MAX:
-        return Violation(
-            f"{label} names must be {MODEL_SEGMENT_MIN} to {MODEL_SEGMENT_MAX} characters long",
-            "string_pattern_mismatch",
-        )
+        return _pattern(
+            f"{label} names must be {MODEL_SEGMENT_MIN} to {MODEL_SEGMENT_MAX} characters long")
     if not MODEL_CHARS.issuperset(value):
-        return Violation(
-            f"{label} names may contain only {MODEL_CHARS_TEXT}",
-            "string_pattern_mismatch",
-        )
+        return _pattern(f"{label} names may contain only {MODEL_CHARS_TEXT}")
     if value.startswith("-") or value.endswith("-"):
-        return Violation(f"{label} names must not start or end with '-'", "string_pattern_mismatch")
+        return _pattern(f"{label} names must not start or end with '-'")
     if "--" in value:
-        return Violation(f"{label} names must not contain '--'", "string_pattern_mismatch")
+        return _pattern(f"{label} names must not contain '--'")
     return None
 
 
@@ -204,20 +198,10 @@ def check_model(value: object, workspace: str | None = None) -> Violation | None
     With the path ``workspace``, a bare name is also checked as stored (``workspace/name``).
     """
     label = LABELS["model"]
-    if problem := text_problem(value, label):
+    if problem := (_required_text(value, label, MODEL_MAX) or _two_part_problem(
+            value, label, "'model-name' or 'workspace/model-name'")):
         return problem
-    if value == "":
-        return _required(label)
-    if len(value) > MODEL_MAX:
-        return Violation(f"{label} must be at most {MODEL_MAX} characters long", "string_too_long")
-    segments = value.split("/")
-    if len(segments) > 2 or "" in segments:
-        return Violation(
-            f"{label} must be 'model-name' or 'workspace/model-name': "
-            "at most one '/', with a name on each side",
-            "string_pattern_mismatch",
-        )
-    for segment in segments:
+    for segment in value.split("/"):
         if problem := check_model_segment(segment, label):
             return problem
     if workspace is not None and len(resolve_model(value, workspace)) > MODEL_MAX:
@@ -237,14 +221,10 @@ def resolve_model(model: str, workspace: str) -> str:
 def check_finetuning_type(value: object) -> Violation | None:
     """One of the 25 finetuning types, exact lowercase."""
     label = LABELS["finetuning_type"]
-    if problem := text_problem(value, label):
+    if problem := _required_text(value, label):
         return problem
-    if value == "":
-        return _required(label)
     if value not in FINETUNING_TYPES:
-        return Violation(
-            f"{label} must be one of: {', '.join(FINETUNING_TYPES)}", "enum"
-        )
+        return Violation(f"{label} must be one of: {', '.join(FINETUNING_TYPES)}", "enum")
     return None
 
 
