@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 4
 
-.PHONY: run test test-sqlite test-postgres serve lint browser vendor vendor-htmx bench clean
+.PHONY: run test test-fast test-sqlite test-postgres serve lint browser vendor vendor-htmx bench clean
 
 $(VENV)/.app: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,9 +66,15 @@ test: test-sqlite test-postgres
 test-sqlite: $(VENV)/.test browser vendor
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## test-postgres: the whole suite again, against a throwaway PostgreSQL server
+## test-postgres: the suite again, against a throwaway PostgreSQL server (tests that never
+## reach the database are not repeated there)
 test-postgres: $(VENV)/.test browser vendor
 	tests/with-postgres.sh $(PY) -m pytest $(PYTEST_ARGS)
+
+## test-fast: the quick tests on SQLite, in parallel, in under a minute: no browser, no servers,
+## no load, crash or fuzz runs (pytest -m "not browser and not slow")
+test-fast: $(VENV)/.test
+	TEST_DATABASE_URL= $(PY) -m pytest -m "not browser and not slow" -n auto $(PYTEST_ARGS)
 
 ## bench: the benchmark, kept out of `make test`: 1 000, 100 000 and 1 000 000 adapters under
 ## gunicorn, driven by wrk on 127.0.0.1, against a raw-sqlite3 baseline; writes bench/RESULTS.md

@@ -18,6 +18,32 @@ from webui import create_app
 from webui.extensions import db
 
 API = "/apis/models/v2/workspaces"
+PLAYWRIGHT_FIXTURES = {"page", "context", "browser"}
+DATABASE_FIXTURES = {"app", "database_url"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests that drive Chromium `browser`; skip the `postgres` ones on SQLite.
+
+    On a PostgreSQL run (TEST_DATABASE_URL set) the tests that never reach the database, through
+    the `app` or `database_url` fixture, are left out: the SQLite run has already run them as is.
+    """
+    on_postgres = bool(os.environ.get("TEST_DATABASE_URL"))
+    needs_postgres = pytest.mark.skip(reason="needs PostgreSQL: set TEST_DATABASE_URL")
+    kept, repeated = [], []
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & PLAYWRIGHT_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if item.get_closest_marker("postgres") and not on_postgres:
+            item.add_marker(needs_postgres)
+        if on_postgres and not fixtures & DATABASE_FIXTURES:
+            repeated.append(item)
+        else:
+            kept.append(item)
+    if repeated:
+        config.hook.pytest_deselected(items=repeated)
+        items[:] = kept
 
 
 def valid_body(**overrides: object) -> dict[str, object]:

@@ -137,6 +137,7 @@ def request(url: str, body: dict | None = None) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
+@pytest.mark.slow
 @sqlite_only
 def test_flask_run_serves_the_quick_start_example(tmp_path):
     """`flask --app webui run` on a fresh instance: the README's curl gives 201, then 409."""

@@ -29,6 +29,8 @@ from schemathesis.specs.openapi.checks import (
 from webui import rules
 from webui.openapi import build_document
 
+pytestmark = pytest.mark.slow
+
 # --- schemathesis over the document ---------------------------------------------------------
 
 SEED = 20260101

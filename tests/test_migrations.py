@@ -187,6 +187,7 @@ def test_the_name_index_exists_on_either_database(app):
     assert found is not None
 
 
+@pytest.mark.postgres
 @pytest.mark.skipif(ON_SQLITE, reason="several machines on one PostgreSQL server")
 def test_processes_on_separate_machines_prepare_the_schema_one_at_a_time(database_url, tmp_path):
     """Processes that share no folder start together on one new database: all come up."""

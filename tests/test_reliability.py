@@ -26,9 +26,12 @@ from conftest import API, valid_body
 
 from webui import rules
 
-pytestmark = pytest.mark.skipif(
-    bool(os.environ.get("TEST_DATABASE_URL")), reason="SQLite-file server tests"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        bool(os.environ.get("TEST_DATABASE_URL")), reason="SQLite-file server tests"
+    ),
+]
 REPORTS = Path(__file__).parent / "reports"
 LOAD_SECONDS = float(os.environ.get("RELIABILITY_LOAD_SECONDS", "30"))
 LOAD_CLIENTS = 16
