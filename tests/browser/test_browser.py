@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import API, axe_violations, screenshot, serve_htmx_from_disk, valid_body
+from conftest import API, valid_body
 from playwright.sync_api import Browser, Page, expect
 
 from webui import HTMX_CDN_URL, rules
+
+from .conftest import axe_violations, screenshot, serve_htmx_from_disk
 
 NEW = "/workspaces/default/adapters/new"
 LISTING = "/workspaces/default/adapters"

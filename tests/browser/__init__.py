@@ -1,0 +1,1 @@
+"""Real-browser tests: the only tests that load Playwright (see conftest.py here)."""
