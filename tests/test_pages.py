@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import html
-import re
+import json
 
 import pytest
 from conftest import API, valid_body
+from htmlquery import every, one, parse, rows, text, texts, top_level
 
 from webui import rules
 from webui.extensions import db
@@ -18,9 +18,8 @@ HTMX = {"HX-Request": "true"}
 
 
 def csrf_token(client, url: str = NEW) -> str:
-    """The CSRF token a page's form carries."""
-    page = client.get(url).get_data(as_text=True)
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    """The CSRF token the page's first form carries."""
+    return every(client.get(url), 'input[name="csrf_token"]')[0]["value"]
 
 
 def form_data(token: str, **overrides: str) -> dict[str, str]:
@@ -32,8 +31,19 @@ def form_data(token: str, **overrides: str) -> dict[str, str]:
     return data
 
 
-def text_of(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
+def listed_names(page) -> list[str]:
+    """The adapter names in the listing's table, top to bottom."""
+    return texts(page, "table.adapters tbody td:first-child a")
+
+
+def flash(page) -> str:
+    """The confirmation the page shows after an action."""
+    return text(one(page, '[role="status"]'))
+
+
+def error_slot(page, field: str) -> str:
+    """What the always-present error slot under a field says."""
+    return text(one(page, f"#{field}-error"))
 
 
 def count(app) -> int:
@@ -48,17 +58,18 @@ def test_index_lists_workspaces_with_counts_and_last_change(client, create):
     create(workspace="alpha", name="a1")
     create(workspace="alpha", name="a2")
     create(workspace="beta", name="b1")
-    page = text_of(client.get("/"))
-    assert page.index(">beta<") < page.index(">alpha<")
-    assert re.search(r'href="/workspaces/alpha/adapters">alpha</a></td>\s*<td[^>]*>2<', page)
-    assert re.search(r'href="/workspaces/beta/adapters">beta</a></td>\s*<td[^>]*>1<', page)
-    assert "<time datetime=" in page
+    page = parse(client.get("/"))
+    assert [row[:2] for row in rows(page)] == [["beta", "1"], ["alpha", "2"]]
+    assert [link["href"] for link in every(page, "tbody td:first-child a")] == [
+        "/workspaces/beta/adapters", "/workspaces/alpha/adapters"]
+    assert len(every(page, "tbody td time[datetime]")) == 2
 
 
 def test_index_without_adapters_shows_an_empty_state(client):
     """No workspaces yet: an empty state that points to creating the first adapter."""
-    page = text_of(client.get("/"))
-    assert "No adapters yet" in page and 'href="/workspaces/default/adapters/new"' in page
+    empty = one(client.get("/"), ".empty")
+    assert "No adapters yet" in text(empty)
+    assert one(empty, "a")["href"] == "/workspaces/default/adapters/new"
 
 
 def test_index_opens_or_creates_in_any_workspace(client):
@@ -72,28 +83,30 @@ def test_index_opens_or_creates_in_any_workspace(client):
 def test_index_explains_an_invalid_workspace_inline(client):
     """An invalid workspace name is an inline error with the rule's message."""
     response = client.get("/?workspace=bad%20name")
-    page = text_of(response)
     assert response.status_code == 422
-    assert rules.check_workspace("bad name").msg in page
-    assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="workspace"', page, re.S)
+    assert error_slot(response, "workspace") == f"Error: {rules.check_workspace('bad name').msg}"
+    assert one(response, "input#workspace")["aria-invalid"] == "true"
 
 
 def test_listing_shows_a_table_with_links_and_the_total(client, create):
-    """The listing: a row per adapter linking to its page, and '1–2 of 2'."""
+    """The listing: a row per adapter, newest first, linking to its page, and '1–2 of 2'."""
     create(name="first", description="one")
     create(name="second", enabled=False)
-    page = text_of(client.get("/workspaces/default/adapters"))
-    assert 'href="/workspaces/default/adapters/first"' in page
-    assert 'href="/workspaces/default/adapters/second"' in page
-    assert "1–2 of 2" in page
-    assert "Disabled" in page and "default/base-model" in page
+    page = parse(client.get("/workspaces/default/adapters"))
+    assert [row[:5] for row in rows(page, "table.adapters")] == [
+        ["second", "default/base-model", "lora", "default/fs1", "Disabled"],
+        ["first", "default/base-model", "lora", "default/fs1", "Enabled"],
+    ]
+    assert [link["href"] for link in every(page, "table.adapters tbody td:first-child a")] == [
+        "/workspaces/default/adapters/second", "/workspaces/default/adapters/first"]
+    assert text(one(page, "#results-count")) == "1–2 of 2"
 
 
 def test_listing_empty_state_links_to_the_form(client):
     """An empty workspace invites creating the first adapter."""
-    page = text_of(client.get("/workspaces/fresh/adapters"))
-    assert "No adapters in fresh yet" in page
-    assert 'href="/workspaces/fresh/adapters/new"' in page
+    empty = one(client.get("/workspaces/fresh/adapters"), ".empty")
+    assert "No adapters in fresh yet" in text(empty)
+    assert one(empty, "a")["href"] == "/workspaces/fresh/adapters/new"
 
 
 @pytest.mark.parametrize(
@@ -112,27 +125,24 @@ def test_listing_search_and_filters(client, create, query, shown, hidden):
     create(name="alpha-1")
     create(name="beta-2", finetuning_type="dpo", enabled=False)
     create(name="gamma-3", model="mistral-7b", description="A special one")
-    page = text_of(client.get(f"/workspaces/default/adapters?{query}"))
-    for name in shown:
-        assert f">{name}</a>" in page
-    for name in hidden:
-        assert f">{name}</a>" not in page
+    listed = listed_names(client.get(f"/workspaces/default/adapters?{query}"))
+    assert sorted(listed) == shown
+    assert not set(hidden) & set(listed)
 
 
 def test_listing_sort_and_pagination_live_in_the_url(client, create):
     """?sort and ?page choose the rows; links keep the rest of the state."""
     for index in range(30):
         create(name=f"a{index:02d}")
-    page = text_of(client.get("/workspaces/default/adapters?sort=name&page=2&page_size=25&q=a"))
-    rows = re.findall(r'class="strong" href="[^"]+">(a\d\d)</a>', page)
-    assert rows == ["a25", "a26", "a27", "a28", "a29"]
-    assert "26–30 of 30" in page
-    assert 'href="/workspaces/default/adapters?q=a&amp;sort=name&amp;page_size=25"' in \
-        client.get("/workspaces/default/adapters?sort=name&page=2&page_size=25&q=a").get_data(
-            as_text=True)
-    descending = text_of(client.get("/workspaces/default/adapters?sort=-name&page_size=25"))
-    assert re.findall(r'class="strong" href="[^"]+">(a\d\d)</a>', descending)[0] == "a29"
-    assert 'aria-sort="descending"' in descending
+    page = parse(client.get("/workspaces/default/adapters?sort=name&page=2&page_size=25&q=a"))
+    assert listed_names(page) == ["a25", "a26", "a27", "a28", "a29"]
+    assert text(one(page, "#results-count")) == "26–30 of 30"
+    assert one(page, 'a[rel="prev"]')["href"] == (
+        "/workspaces/default/adapters?q=a&sort=name&page_size=25")
+    descending = parse(client.get("/workspaces/default/adapters?sort=-name&page_size=25"))
+    assert listed_names(descending)[0] == "a29"
+    assert one(descending, "th[aria-sort]")["aria-sort"] == "descending"
+    assert text(one(descending, "th[aria-sort]")).startswith("Name")
 
 
 @pytest.mark.parametrize("page", ["zz", "0", "-1", "1" * 5000, "١"])
@@ -141,7 +151,8 @@ def test_listing_ignores_bad_state_values(client, create, page):
     create()
     response = client.get(f"/workspaces/default/adapters?page={page}&page_size=7&sort=x"
                           "&enabled=maybe&finetuning_type=LORA")
-    assert response.status_code == 200 and "1–1 of 1" in text_of(response)
+    assert response.status_code == 200
+    assert text(one(response, "#results-count")) == "1–1 of 1"
 
 
 def test_listing_fragment_for_htmx_target(client, create):
@@ -150,9 +161,9 @@ def test_listing_fragment_for_htmx_target(client, create):
     full = client.get("/workspaces/default/adapters")
     fragment = client.get("/workspaces/default/adapters", headers={**HTMX, "HX-Target": "results"})
     other = client.get("/workspaces/default/adapters", headers={**HTMX, "HX-Target": "div#results"})
-    assert "<html" in full.get_data(as_text=True)
-    assert "<html" not in fragment.get_data(as_text=True)
-    assert "<table" in fragment.get_data(as_text=True) and 'id="filters"' not in text_of(fragment)
+    assert [element.name for element in top_level(full)] == ["html"]
+    assert every(fragment, "html") == [] and every(fragment, "#filters") == []
+    assert len(every(fragment, "table.adapters")) == 1
     assert other.get_data() == fragment.get_data()  # htmx 4's tag#id form
     assert "HX-Target" in full.headers["Vary"] and "HX-Target" in fragment.headers["Vary"]
 
@@ -161,24 +172,28 @@ def test_adapter_page_shows_every_field_and_a_curl_command(client, create):
     """Every field, both times, the JSON link, and a curl command that recreates it."""
     created = create(description="Bot <b>v2</b>", lora_config={"rank": 8, "alpha": 16},
                      enabled=False)
-    page = text_of(client.get("/workspaces/default/adapters/lora-a"))
-    for value in ("lora-a", "default/base-model", "default/fs1", "lora", "Bot <b>v2</b>", ">8<",
-                  ">16<", "Disabled", created["created_at"], created["updated_at"]):
-        assert value in page, value
-    assert f'href="{API}/default/adapters/lora-a"' in page
-    curl = re.search(r'<code id="curl">(.*?)</code>', page, re.S).group(1)
+    page = parse(client.get("/workspaces/default/adapters/lora-a"))
+    assert text(one(page, "h1")) == "lora-a"
+    details = dict(zip(texts(page, "dl.details dt"), every(page, "dl.details dd"), strict=True))
+    assert {label: text(value) for label, value in details.items()
+            if label not in ("Created", "Updated")} == {
+        "Workspace": "default", "Model": "default/base-model", "Finetuning type": "lora",
+        "Fileset": "default/fs1", "LoRA rank": "8", "LoRA alpha": "16", "Status": "Disabled",
+        "Description": "Bot <b>v2</b>"}
+    assert one(details["Created"], "time")["datetime"] == created["created_at"]
+    assert one(details["Updated"], "time")["datetime"] == created["updated_at"]
+    assert one(page, f'a[href="{API}/default/adapters/lora-a"]')
+    curl = one(page, "#curl").get_text()
     assert curl.startswith("curl -X POST -H 'Content-Type: application/json'")
     assert "http://localhost/apis/models/v2/workspaces/default/adapters" in curl
 
 
 def test_the_curl_command_creates_the_same_adapter(client, create, tmp_path):
     """Running the page's curl body through the API recreates the adapter elsewhere."""
-    import json
     import shlex
 
     create(description="It's quoted 'here'", lora_config={"rank": 4})
-    page = text_of(client.get("/workspaces/default/adapters/lora-a"))
-    curl = re.search(r'<code id="curl">(.*?)</code>', page, re.S).group(1)
+    curl = one(client.get("/workspaces/default/adapters/lora-a"), "#curl").get_text()
     words = shlex.split(curl.replace("\\\n", " "))
     body = json.loads(words[words.index("-d") + 1])
     again = client.post(f"{API}/copy/adapters", json=body).get_json()
@@ -199,31 +214,35 @@ def test_unknown_or_invalid_urls_are_a_404_page(client, path):
     """An unknown adapter or an invalid name in a URL: an HTML 404 page, not a 500."""
     response = client.get(path)
     assert response.status_code == 404
-    assert response.mimetype == "text/html" and "Not Found" in text_of(response)
+    assert response.mimetype == "text/html" and "Not Found" in text(one(response, "main h1"))
 
 
 # --- the create form, without JavaScript ----------------------------------------------------
 
 def test_new_form_has_every_input_named_as_the_json_fields(client):
     """Inputs named as the JSON fields, each with a label; the 25 types grouped."""
-    page = text_of(client.get(NEW))
-    for name in ("name", "model", "fileset", "finetuning_type", "description", "enabled",
-                 "lora_config-rank", "lora_config-alpha"):
-        assert f'name="{name}"' in page, name
-        assert f'<label for="{name}"' in page, name  # ids are the names
-    options = re.findall(r'<option value="([a-z_0-9]+)"', page)
+    form = one(client.get(NEW), "form#adapter-form")
+    inputs = [field["name"] for field in every(form, "[name]") if field["name"] != "csrf_token"]
+    assert inputs == ["name", "model", "fileset", "finetuning_type", "lora_config-rank",
+                      "lora_config-alpha", "description", "enabled"]
+    for name in inputs:
+        assert one(form, f'[name="{name}"]')["id"] == name  # ids are the names
+        assert text(one(form, f'label[for="{name}"]')), name
+    types = one(form, "select#finetuning_type")
+    options = [option["value"] for option in every(types, "option") if option["value"]]
     assert sorted(options) == sorted(rules.FINETUNING_TYPES)
-    assert page.count("<optgroup") == len(rules.FINETUNING_TYPE_GROUPS)
-    assert f'maxlength="{rules.NAME_MAX}"' in page
+    assert len(every(types, "optgroup")) == len(rules.FINETUNING_TYPE_GROUPS)
+    assert one(form, "input#name")["maxlength"] == str(rules.NAME_MAX)
 
 
 def test_new_form_suggests_the_workspaces_models(client, create):
     """The model input suggests models already used in the workspace."""
     create(model="llama-3-8b")
     create(name="b", model="shared/mistral")
-    page = text_of(client.get(NEW))
-    assert '<option value="default/llama-3-8b">' in page
-    assert '<option value="shared/mistral">' in page
+    page = parse(client.get(NEW))
+    suggestions = one(page, "input#model")["list"]
+    assert {option["value"] for option in every(page, f"datalist#{suggestions} option")} == {
+        "default/llama-3-8b", "shared/mistral"}
 
 
 def test_valid_submit_creates_and_lands_on_the_adapter_page(client, app):
@@ -233,8 +252,7 @@ def test_valid_submit_creates_and_lands_on_the_adapter_page(client, app):
                                                **{"lora_config-rank": "8"}))
     assert response.status_code == 303
     assert response.location.endswith("/workspaces/default/adapters/lora-a")
-    page = text_of(client.get(response.location))
-    assert "Adapter 'lora-a' created." in page
+    assert flash(client.get(response.location)) == "Adapter 'lora-a' created."
     adapter = client.get(f"{API}/default/adapters/lora-a").get_json()
     assert adapter["description"] == "hello" and adapter["enabled"] is True
     assert adapter["lora_config"] == {"alpha": None, "rank": 8}
@@ -263,18 +281,21 @@ def test_invalid_submit_shows_every_message_a_summary_and_keeps_values(client, a
     response = client.post(NEW, data=form_data(
         token, name="bad name", model="Base", description="<i>kept</i>",
         **{"lora_config-rank": "0"}))
-    page = text_of(response)
+    page = parse(response)
     assert response.status_code == 422
-    summary = re.search(r'<div class="error-summary" role="alert".*?</div>', page, re.S).group(0)
-    assert 'href="#name"' in summary and 'href="#model"' in summary
-    assert 'href="#lora_config-rank"' in summary
-    assert rules.check_name("bad name").msg in summary
+    summary = one(page, ".error-summary")
+    assert summary["role"] == "alert"
+    links = {link["href"]: text(link) for link in every(summary, "a")}
+    assert {"#name", "#model", "#lora_config-rank"} <= set(links)
+    assert links["#name"] == rules.check_name("bad name").msg
     for input_id in ("name", "model", "lora_config-rank"):
-        tag = re.search(rf'<input[^>]*id="{input_id}"[^>]*>', page).group(0)
-        assert 'aria-invalid="true"' in tag
-        assert f"{input_id}-error" in re.search(r'aria-describedby="([^"]*)"', tag).group(1)
-        assert re.search(rf'<p id="{input_id}-error" class="field-error"[^>]*>(?!</p>)', page)
-    assert 'value="bad name"' in page and "<i>kept</i></textarea>" in page
+        field = one(page, f"input#{input_id}")
+        assert field["aria-invalid"] == "true"
+        assert f"{input_id}-error" in field["aria-describedby"].split()
+        slot = one(page, f"#{input_id}-error")
+        assert not slot.has_attr("hidden") and text(slot) == f"Error: {links['#' + input_id]}"
+    assert one(page, "input#name")["value"] == "bad name"
+    assert text(one(page, "textarea#description")) == "<i>kept</i>"
     assert count(app) == 0
 
 
@@ -284,7 +305,7 @@ def test_a_taken_name_is_an_inline_error_on_name(client, create):
     response = client.post(NEW, data=form_data(csrf_token(client)))
     assert response.status_code == 422
     message = "Adapter with name 'lora-a' already exists in workspace 'default'"
-    assert re.search(rf'<p id="name-error"[^>]*>.*{re.escape(message)}', text_of(response))
+    assert message in error_slot(response, "name")
 
 
 def test_post_without_csrf_token_is_400_and_changes_nothing(client, app):
@@ -308,10 +329,10 @@ def test_htmx_invalid_submit_returns_the_form_partial(client):
     token = csrf_token(client)
     response = client.post(NEW, data=form_data(token, fileset="a/b/c"),
                            headers={**HTMX, "HX-Target": "adapter-form"})
-    body = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert body.lstrip().startswith('<form id="adapter-form"')
-    assert "<html" not in body and 'role="alert"' in body
+    assert [(element.name, element["id"]) for element in top_level(response)] == [
+        ("form", "adapter-form")]
+    assert one(response, ".error-summary")["role"] == "alert"
     assert "HX-Target" in response.headers["Vary"]
 
 
@@ -325,9 +346,9 @@ def test_htmx_valid_submit_is_204_with_hx_location(client):
         '{"path": "/workspaces/default/adapters/lora-a", "target": "#main"}')
     followup = client.get("/workspaces/default/adapters/lora-a",
                           headers={**HTMX, "HX-Target": "main"})
-    body = followup.get_data(as_text=True)
-    assert "<html" not in body and "<title>lora-a in default" in body
-    assert "Adapter &#39;lora-a&#39; created." in body
+    assert every(followup, "html") == []
+    assert text(one(followup, "title")).startswith("lora-a in default")
+    assert flash(followup) == "Adapter 'lora-a' created."
 
 
 def test_per_field_endpoint_returns_only_the_message_slot(client):
@@ -336,19 +357,21 @@ def test_per_field_endpoint_returns_only_the_message_slot(client):
     bad = client.post(f"{VALIDATE}?field=model", data=form_data(token, model="a--b"),
                       headers={**HTMX, "HX-Target": "model-error"})
     assert bad.status_code == 200
-    assert text_of(bad).strip() == (
-        f'<p id="model-error" class="field-error" aria-live="polite">'
-        f'<span class="visually-hidden">Error: </span>{rules.check_model("a--b").msg}</p>')
+    (slot,) = top_level(bad)
+    assert (slot.name, slot["id"], slot["aria-live"]) == ("p", "model-error", "polite")
+    assert text(slot) == f"Error: {rules.check_model('a--b').msg}"
+    assert texts(slot, ".visually-hidden") == ["Error:"]  # read out, not shown
+    assert not slot.has_attr("hidden")
     good = client.post(f"{VALIDATE}?field=model", data=form_data(token))
-    assert text_of(good).strip() == '<p id="model-error" class="field-error" aria-live="polite"' \
-        ' hidden></p>'
+    (slot,) = top_level(good)
+    assert slot["id"] == "model-error" and slot.has_attr("hidden") and text(slot) == ""
 
 
 def test_per_field_endpoint_reports_a_taken_name(client, create):
     """Leaving the name field with a taken name shows it inline at once."""
     create()
     response = client.post(f"{VALIDATE}?field=name", data=form_data(csrf_token(client)))
-    assert "already exists in workspace 'default'" in text_of(response)
+    assert "already exists in workspace 'default'" in error_slot(response, "name")
 
 
 def test_per_field_endpoint_rejects_unknown_fields_and_missing_tokens(client):
@@ -361,8 +384,7 @@ def test_per_field_endpoint_rejects_unknown_fields_and_missing_tokens(client):
 
 def test_htmx_requests_carry_the_csrf_token_header(client):
     """Pages give htmx the token in hx-headers, and the header alone is accepted."""
-    page = client.get(NEW).get_data(as_text=True)
-    token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', page).group(1)
+    token = json.loads(one(client.get(NEW), "body")["hx-headers"])["X-CSRFToken"]
     response = client.post(f"{VALIDATE}?field=name", data={"name": "ok"},
                            headers={**HTMX, "X-CSRFToken": token})
     assert response.status_code == 200
@@ -418,11 +440,10 @@ def test_form_field_check_and_api_agree(client, app, input_name, typed, json_cha
 
     submitted = client.post(NEW, data=form_data(token, **typed_form))
     assert submitted.status_code == 422
-    slot = re.search(rf'<p id="{input_name}-error"[^>]*>(.*?)</p>', text_of(submitted), re.S)
-    assert slot.group(1) == f'<span class="visually-hidden">Error: </span>{message}'
+    assert error_slot(submitted, input_name) == f"Error: {message}"
 
     checked = client.post(f"{VALIDATE}?field={input_name}", data=form_data(token, **typed_form))
-    assert text_of(checked).strip().endswith(f"{message}</p>")
+    assert error_slot(checked, input_name) == f"Error: {message}"
     assert count(app) == 0
 
 
@@ -435,7 +456,7 @@ def test_disable_and_enable_from_the_adapter_page(client, create):
     token = csrf_token(client, url)
     response = client.post(f"{url}/enabled", data={"csrf_token": token, "enabled": "false"})
     assert response.status_code == 303
-    assert "Adapter 'lora-a' disabled." in text_of(client.get(url))
+    assert flash(client.get(url)) == "Adapter 'lora-a' disabled."
     assert client.get(f"{API}/default/adapters/lora-a").get_json()["enabled"] is False
     client.post(f"{url}/enabled", data={"csrf_token": token, "enabled": "true"})
     assert client.get(f"{API}/default/adapters/lora-a").get_json()["enabled"] is True
@@ -451,8 +472,9 @@ def test_edit_description_from_the_adapter_page(client, create):
     too_long = client.post(f"{url}/description",
                            data={"csrf_token": token, "description": "x" * 1001})
     assert too_long.status_code == 422
-    assert rules.check_description("x" * 1001).msg in text_of(too_long)
-    assert 'aria-invalid="true"' in text_of(too_long)
+    assert error_slot(too_long, "description") == (
+        f"Error: {rules.check_description('x' * 1001).msg}")
+    assert one(too_long, "textarea#description")["aria-invalid"] == "true"
     client.post(f"{url}/description", data={"csrf_token": token, "description": ""})
     assert client.get(f"{API}/default/adapters/lora-a").get_json()["description"] is None
 
@@ -461,14 +483,13 @@ def test_delete_asks_first_then_deletes(client, app, create):
     """GET asks for confirmation and changes nothing; the POST deletes and goes back."""
     create()
     url = "/workspaces/default/adapters/lora-a/delete"
-    page = text_of(client.get(url))
-    assert "Delete lora-a?" in page and count(app) == 1
+    assert text(one(client.get(url), "h1")) == "Delete lora-a?" and count(app) == 1
     token = csrf_token(client, url)
     response = client.post(url, data={"csrf_token": token})
     assert response.status_code == 303
     assert response.location.endswith("/workspaces/default/adapters")
     assert count(app) == 0
-    assert "Adapter 'lora-a' deleted." in text_of(client.get(response.location))
+    assert flash(client.get(response.location)) == "Adapter 'lora-a' deleted."
 
 
 @pytest.mark.parametrize("action", ["enabled", "description", "delete"])
@@ -492,10 +513,9 @@ def test_pages_send_security_headers(client):
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    page = response.get_data(as_text=True)
-    assert f'<script src="{HTMX_CDN_URL}" integrity="sha384-' in page
-    assert 'crossorigin="anonymous"' in page
-    assert "<script>" not in page  # no inline script
+    htmx = one(response, f'script[src="{HTMX_CDN_URL}"]')
+    assert htmx["integrity"].startswith("sha384-") and htmx["crossorigin"] == "anonymous"
+    assert all(script.has_attr("src") for script in every(response, "script"))  # none inline
 
 
 def test_htmx_can_be_self_hosted_with_one_setting(tmp_path, monkeypatch):
@@ -506,8 +526,7 @@ def test_htmx_can_be_self_hosted_with_one_setting(tmp_path, monkeypatch):
     app = create_app({"INSTANCE_PATH": str(tmp_path),
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
     response = app.test_client().get("/")
-    assert '<script src="/static/vendor/htmx.min.js" integrity="sha384-' in response.get_data(
-        as_text=True)
+    assert one(response, "script[integrity]")["src"] == "/static/vendor/htmx.min.js"
     assert "script-src 'self';" in response.headers["Content-Security-Policy"]
 
 
@@ -524,10 +543,10 @@ def test_a_model_too_long_once_resolved_fails_alike_everywhere(client, app):
     assert nested.get_json()["detail"][0]["loc"] == ["path", "model_name"]
     token = csrf_token(client, new)
     submitted = client.post(new, data=form_data(token))
-    assert submitted.status_code == 422 and message in text_of(submitted)
+    assert submitted.status_code == 422 and error_slot(submitted, "model") == f"Error: {message}"
     checked = client.post(f"/workspaces/{workspace}/adapters/new/validate?field=model",
                           data=form_data(token))
-    assert text_of(checked).strip().endswith(f"{message}</p>")
+    assert error_slot(checked, "model") == f"Error: {message}"
     assert count(app) == 0
 
 
@@ -560,7 +579,6 @@ def test_listing_state_falls_back_field_by_field(client, create):
     """A refused value falls back to its default alone: the other values still apply."""
     for name in ("b-1", "a-1", "c-1"):
         create(name=name)
-    text = text_of(client.get("/workspaces/default/adapters?page=zz&sort=name&page_size=25"))
-    assert [text.index(name) for name in ("a-1", "b-1", "c-1")] == sorted(
-        text.index(name) for name in ("a-1", "b-1", "c-1"))
-    assert 'aria-sort="ascending"' in text
+    page = parse(client.get("/workspaces/default/adapters?page=zz&sort=name&page_size=25"))
+    assert listed_names(page) == ["a-1", "b-1", "c-1"]
+    assert one(page, "th[aria-sort]")["aria-sort"] == "ascending"
