@@ -30,6 +30,26 @@
   document.addEventListener("DOMContentLoaded", syncLora);
   document.addEventListener("htmx:afterSettle", syncLora);
 
+  // Copy buttons: shown only where the script runs; they copy the text of the element named.
+  function showCopyButtons() {
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      if (navigator.clipboard) button.hidden = false;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", showCopyButtons);
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-copy]");
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source) return;
+    navigator.clipboard.writeText(source.textContent).then(function () {
+      var label = button.getAttribute("data-label") || button.textContent;
+      button.setAttribute("data-label", label);
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = label; }, 2000);
+    });
+  });
+
   // Links in an error summary move focus to the input, not just scroll to it.
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");

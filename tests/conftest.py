@@ -63,13 +63,22 @@ def database_url(tmp_path) -> str:
 
 
 @pytest.fixture
-def app(tmp_path, database_url) -> Iterator[Flask]:
+def app_config() -> dict[str, object]:
+    """Settings a test module adds to the app's: override this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, database_url, app_config) -> Iterator[Flask]:
     """The app, configured for tests, on its own database."""
     app = create_app({
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret",
         "INSTANCE_PATH": str(tmp_path / "instance"),
+        # argon2id at its cheapest: tests make many users; the real cost is the default
+        "PASSWORD_COST": {"time_cost": 1, "memory_cost": 64},
+        **app_config,
     })
     yield app
     with app.app_context():

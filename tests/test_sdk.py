@@ -34,11 +34,11 @@ def sdk(app: Flask, sent: list[httpx.Request]) -> Iterator[NeMoPlatform]:
     """The real SDK client, talking to the app through WSGI (no socket, no retries)."""
     http_client = httpx.Client(
         transport=httpx.WSGITransport(app=app),
-        base_url="http://testserver",
+        base_url="http://localhost",
         event_hooks={"request": [sent.append]},
     )
     client = NeMoPlatform(
-        base_url="http://testserver", workspace="default", max_retries=0, http_client=http_client
+        base_url="http://localhost", workspace="default", max_retries=0, http_client=http_client
     )
     yield client
     client.close()

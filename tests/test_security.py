@@ -152,12 +152,13 @@ def test_pages_have_no_inline_script_or_handlers(client, create, path):
                                   f"{API}/default/adapters/x"])
 def test_no_stack_trace_or_debug_page_is_served(app, client, monkeypatch, path):
     """A bug answers a plain 500: no traceback, no debugger, nothing internal."""
-    from webui import queries
+    from webui import queries, workspaces
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("internal detail /secret/path")
 
-    for name in ("list_workspaces", "list_adapters", "get_adapter"):
+    monkeypatch.setattr(workspaces, "list_workspaces", broken)
+    for name in ("list_adapters", "get_adapter"):
         monkeypatch.setattr(queries, name, broken)
     app.testing = False
     app.config["PROPAGATE_EXCEPTIONS"] = False

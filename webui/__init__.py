@@ -8,7 +8,21 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, config, database, errors, health, openapi, security, views
+from . import (
+    account_views,
+    api,
+    auth,
+    cli,
+    config,
+    database,
+    entities,
+    errors,
+    health,
+    openapi,
+    security,
+    views,
+    workspace_views,
+)
 from .config import HTMX_CDN_URL, HTMX_INTEGRITY, HTMX_VERSION
 from .extensions import csrf
 
@@ -37,10 +51,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.url_map.merge_slashes = False
 
     csrf.init_app(app)
-    for blueprint in (api.bp, openapi.bp, views.bp, health.bp):
+    auth.init_app(app)  # the Host check and the permission gate come before anything else
+    for blueprint in (api.bp, entities.bp, openapi.bp, views.bp, workspace_views.bp,
+                      account_views.bp, health.bp):
         app.register_blueprint(blueprint)
-    csrf.exempt(api.bp)  # scripts send JSON, which a cross-site form cannot (415)
+    for blueprint in (api.bp, entities.bp, auth.bp):  # scripts send JSON, which a cross-site
+        csrf.exempt(blueprint)                        # form cannot (415)
     errors.register(app)
+    cli.register(app)
     security.register(app)
     database.init_app(app)
     return app

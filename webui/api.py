@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from . import listing, queries, rules
+from . import auth, listing, queries, rules
 from .errors import ApiError
 from .models import adapter_json
 
@@ -29,12 +29,25 @@ def _check_workspace(workspace: str, errors: list[dict[str, Any]] = ()) -> None:
         raise ApiError(422, list(errors))
 
 
+def _decode_body() -> tuple[Any, list[dict[str, Any]]]:
+    """The decoded JSON body and the 422 entries of bad JSON; 415 unless it says it is JSON."""
+    if request.mimetype != "application/json":
+        raise ApiError(415, "Content-Type must be application/json")
+    return rules.decode_json(request.get_data(cache=False))
+
+
+def read_json() -> Any:
+    """The decoded JSON body: 415 unless it says it is JSON, 422 unless it is."""
+    body, errors = _decode_body()
+    if errors:
+        raise ApiError(422, errors)
+    return body
+
+
 def _read_body(workspace: str, parse: Parser) -> Any:
     """The JSON body, decoded and checked by ``parse``: 415 unless it says it is JSON, 422 for
     a bad workspace, bad JSON or broken rules."""
-    if request.mimetype != "application/json":
-        raise ApiError(415, "Content-Type must be application/json")
-    body, errors = rules.decode_json(request.get_data(cache=False))
+    body, errors = _decode_body()
     _check_workspace(workspace, errors)
     values, errors = parse(body)
     _check_workspace(workspace, errors)
@@ -60,7 +73,7 @@ def _address(workspace: str, name: str, model_name: str | None = None) -> str | 
 def _create(workspace: str, model_name: str | None) -> tuple[Response, int]:
     values = _read_body(workspace, lambda body: rules.parse_create(body, workspace, model_name))
     try:
-        adapter = queries.create_adapter(workspace, values)
+        adapter = queries.create_adapter(workspace, values, auth.principal().username)
     except queries.NameTaken as taken:
         # tell the SDK a retry cannot help
         raise ApiError(409, str(taken), {"x-should-retry": "false"}) from None
@@ -70,7 +83,8 @@ def _create(workspace: str, model_name: str | None) -> tuple[Response, int]:
 def _patch(workspace: str, name: str, model_name: str | None) -> Response:
     changes = _read_body(workspace, rules.parse_patch)
     adapter = queries.update_adapter(workspace, name, changes,
-                                     _address(workspace, name, model_name))
+                                     _address(workspace, name, model_name),
+                                     auth.principal().username)
     if adapter is None:
         raise _not_found(workspace, name)
     return jsonify(adapter.to_dict())
@@ -78,7 +92,8 @@ def _patch(workspace: str, name: str, model_name: str | None) -> Response:
 
 def _delete(workspace: str, name: str, model_name: str | None) -> Response:
     _check_workspace(workspace)
-    if not queries.delete_adapter(workspace, name, _address(workspace, name, model_name)):
+    if not queries.delete_adapter(workspace, name, _address(workspace, name, model_name),
+                                  auth.principal().username):
         raise _not_found(workspace, name)
     return Response(status=204)
 

@@ -39,4 +39,15 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "HTMX_URL": os.environ.get("HTMX_URL", HTMX_CDN_URL),
         "HTMX_INTEGRITY": HTMX_INTEGRITY,
         "HTMX_CONFIG": HTMX_CONFIG,
+        "WEBUI_AUTH": os.environ.get("WEBUI_AUTH", "off").strip().lower(),
+        "WEBUI_ALLOWED_HOSTS": allowed_hosts(
+            os.environ.get("WEBUI_ALLOWED_HOSTS", "localhost,127.0.0.1,::1")),
+        # argon2id's cost: RFC 9106's second recommended setting (64 MiB, 3 passes)
+        "PASSWORD_COST": {"time_cost": 3, "memory_cost": 64 * 1024},
     }
+
+
+def allowed_hosts(text: str) -> frozenset[str]:
+    """The comma-separated host names the app answers to (``*``: any)."""
+    return frozenset(host.strip().lower().strip("[]") for host in text.split(",")
+                     if host.strip())

@@ -22,6 +22,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import event, inspect, text
 
+from . import models  # noqa: F401  (the tables a new database is made with)
 from .extensions import db, migrate
 
 MIGRATIONS = Path(__file__).parent / "migrations"

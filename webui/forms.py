@@ -1,4 +1,4 @@
-"""The create form: WTForms fields named as the JSON fields, validated by webui.rules."""
+"""The forms: WTForms fields named as the JSON fields, validated by ``webui.rules``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,18 @@ from typing import Any
 
 from flask import request
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    Form,
+    FormField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from . import rules
 
@@ -45,6 +55,10 @@ class LoraForm(Form):
         if rank is None and alpha is None:
             return None
         return {"rank": rank, "alpha": alpha}
+
+
+def _strip(text: str | None) -> str | None:
+    return text.strip() if text else text
 
 
 def _type_choices() -> dict[str, list[tuple[str, str]]]:
@@ -160,7 +174,7 @@ class WorkspaceForm(Form):
 
     workspace = StringField(
         rules.LABELS["workspace"], validators=[RuleCheck(rules.check_workspace)],
-        filters=[lambda text: text.strip() if text else text],
+        filters=[_strip],
         render_kw={"required": True, "autocomplete": "off", "spellcheck": "false"},
     )
 
@@ -172,3 +186,51 @@ class DescriptionForm(Form):
         rules.LABELS["description"], validators=[RuleCheck(rules.check_description)],
         render_kw={"rows": 3},
     )
+
+
+class LoginForm(Form):
+    """Sign in. Every refusal says the same thing, so it tells nothing about who exists."""
+
+    username = StringField(rules.LABELS["username"], render_kw={
+        "autocomplete": "username", "autocapitalize": "none", "spellcheck": "false",
+        "required": True, "maxlength": rules.USERNAME_MAX})
+    password = PasswordField(rules.LABELS["password"], render_kw={
+        "autocomplete": "current-password", "required": True})
+
+
+class TokenForm(Form):
+    """Make an API token."""
+
+    label = StringField(rules.LABELS["label"], validators=[RuleCheck(rules.check_token_label)],
+                        render_kw={"maxlength": rules.TOKEN_LABEL_MAX, "required": True,
+                                   "autocomplete": "off"})
+    expires_in_days = StringField(
+        rules.LABELS["expires_in_days"], filters=[_number],
+        validators=[RuleCheck(rules.check_expiry_days)],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    read_only = BooleanField(rules.LABELS["read_only"])
+
+
+class WorkspaceCreateForm(Form):
+    """Make a workspace."""
+
+    name = StringField(rules.LABELS["workspace"], validators=[
+        RuleCheck(rules.check_new_workspace)], filters=[_strip],
+        render_kw={"maxlength": rules.WORKSPACE_NEW_MAX, "required": True,
+                   "autocomplete": "off", "spellcheck": "false"})
+    description = TextAreaField(rules.LABELS["description"],
+                                validators=[RuleCheck(rules.check_description)],
+                                filters=[lambda text: text or None], render_kw={"rows": 3})
+
+
+class MemberForm(Form):
+    """Give a principal roles in a workspace."""
+
+    principal = StringField(rules.LABELS["principal"], validators=[
+        RuleCheck(rules.check_principal)], filters=[rules.normalise_username],
+        render_kw={"maxlength": rules.USERNAME_MAX, "required": True, "autocomplete": "off",
+                   "spellcheck": "false"})
+    roles = SelectMultipleField(rules.LABELS["roles"], choices=list(rules.ROLES),
+                                validate_choice=False, validators=[RuleCheck(rules.check_roles)],
+                                widget=ListWidget(prefix_label=False),
+                                option_widget=CheckboxInput())

@@ -1,5 +1,5 @@
-"""The tables: adapters; per workspace, its count and last change and its models' counts;
-and the name indexes that serve `$like` on names."""
+"""The tables: adapters; workspaces with their counts, models and members; the name indexes
+that serve `$like` on names; and the people who sign in, their sessions and API tokens."""
 
 from __future__ import annotations
 
@@ -23,7 +23,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
-from .rules import FILESET_MAX, MODEL_MAX, NAME_MAX, format_timestamp
+from .rules import (
+    FILESET_MAX,
+    MODEL_MAX,
+    NAME_MAX,
+    TOKEN_LABEL_MAX,
+    USERNAME_MAX,
+    format_timestamp,
+)
 
 # Every list sort key, served by an index that starts with the workspace and ends with the name
 # (the tie-breaker), so a page is read straight off the index.
@@ -51,6 +58,9 @@ class Adapter(db.Model):
     model: Mapped[str] = mapped_column(String(MODEL_MAX))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # who made and last changed it: shown on its page, not part of the API's object
+    created_by: Mapped[str | None] = mapped_column(String(USERNAME_MAX))
+    updated_by: Mapped[str | None] = mapped_column(String(USERNAME_MAX))
 
     def to_dict(self) -> dict[str, Any]:
         """The Adapter object, keys in the contract's order."""
@@ -60,7 +70,7 @@ class Adapter(db.Model):
 def adapter_json(adapter: Adapter | Row) -> dict[str, Any]:
     """The contract's Adapter object, keys in its order, from a model or a plain row."""
     (_, workspace, name, description, fileset, finetuning_type, enabled, rank, alpha, model,
-     created_at, updated_at) = adapter if isinstance(adapter, Row) else _COLUMNS(adapter)
+     created_at, updated_at, *_) = adapter if isinstance(adapter, Row) else _COLUMNS(adapter)
     return {
         "name": name,
         "workspace": workspace,
@@ -132,11 +142,83 @@ class WorkspaceModel(db.Model):
 
 
 class Workspace(db.Model):
-    """A workspace that has (or had) adapters: kept in step with them in the same transaction,
-    so the count and the last change never need a scan of the adapters table."""
+    """A workspace: made on its own, or by its first adapter. Its count and last change are kept
+    in step with its adapters in the same transaction, so they never need a scan of them."""
 
     __tablename__ = "workspaces"
 
     name: Mapped[str] = mapped_column(String(NAME_MAX), primary_key=True)
     adapter_count: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    id: Mapped[str | None] = mapped_column(String(36))  # a UUID
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_by: Mapped[str | None] = mapped_column(String(USERNAME_MAX))
+    updated_by: Mapped[str | None] = mapped_column(String(USERNAME_MAX))
+
+
+class Membership(db.Model):
+    """A binding: the roles a principal (a username, or '*' for every signed-in user) holds in
+    a workspace."""
+
+    __tablename__ = "workspace_members"
+
+    workspace: Mapped[str] = mapped_column(String(NAME_MAX), primary_key=True)
+    principal: Mapped[str] = mapped_column(String(USERNAME_MAX), primary_key=True)
+    roles: Mapped[str] = mapped_column(String(64))  # comma-separated, in the roles' order
+    granted_at: Mapped[datetime] = mapped_column(DateTime)
+    granted_by: Mapped[str | None] = mapped_column(String(USERNAME_MAX))
+
+
+class User(db.Model):
+    """A person who signs in. The password is kept only as a slow salted hash."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class LoginSession(db.Model):
+    """A signed-in browser. The cookie carries a random key; only its SHA-256 is kept, and
+    deleting the row ends the session everywhere."""
+
+    __tablename__ = "login_sessions"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ApiToken(db.Model):
+    """An API token. Only its SHA-256 is kept, and its first characters for people to tell
+    tokens apart."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("user_id", "label", name="uq_api_tokens_user_label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(TOKEN_LABEL_MAX))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(8))
+    read_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class LoginFailure(db.Model):
+    """A failed sign-in, counted per username to slow down password guessing (kept in the
+    database, so every worker process counts the same)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_username_failed_at", "username", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX))
+    failed_at: Mapped[datetime] = mapped_column(DateTime)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+import uuid
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple
@@ -25,6 +26,7 @@ from .database import one_writer
 from .extensions import db
 from .listing import ListQuery
 from .models import NAME_INDEX, Adapter, Workspace, WorkspaceModel
+from .rules import LOCAL
 
 
 class NameTaken(Exception):
@@ -70,24 +72,30 @@ def _counter_statement(dialect: str, counter: type[Workspace] | type[WorkspaceMo
     keys = [column.name for column in counter.__table__.primary_key]
     values = {key: bindparam(key) for key in keys} | {"adapter_count": bindparam("delta")}
     changes = {"adapter_count": counter.adapter_count + bindparam("delta")}
-    if "updated_at" in counter.__table__.c:
+    if counter is Workspace:  # a workspace's record: made by its first adapter if need be
+        values |= {"id": bindparam("id"), "created_at": bindparam("stamp"),
+                   "created_by": bindparam("actor")}
         values["updated_at"] = changes["updated_at"] = bindparam("stamp")
+        values["updated_by"] = changes["updated_by"] = bindparam("actor")
     return upsert(counter).values(values).on_conflict_do_update(index_elements=keys, set_=changes)
 
 
-def _touch_workspace(workspace: str, delta: int, stamp: datetime, model: str | None = None) -> None:
+def _touch_workspace(workspace: str, delta: int, stamp: datetime, actor: str,
+                     model: str | None = None) -> None:
     """Keep the workspace's counts and last change in step, inside the caller's transaction."""
     connection = db.session.connection()
     dialect = connection.dialect.name
-    connection.execute(_counter_statement(dialect, Workspace),
-                       {"name": workspace, "delta": delta, "stamp": stamp})
+    connection.execute(_counter_statement(dialect, Workspace), {
+        "name": workspace, "delta": delta, "stamp": stamp, "actor": actor,
+        "id": str(uuid.uuid4())})
     if model is not None:
         connection.execute(_counter_statement(dialect, WorkspaceModel),
                            {"workspace": workspace, "model": model, "delta": delta})
 
 
-def create_adapter(workspace: str, values: dict[str, Any]) -> Adapter:
-    """Store a new adapter from checked values; raise NameTaken if the name is used."""
+def create_adapter(workspace: str, values: dict[str, Any], actor: str = LOCAL) -> Adapter:
+    """Store a new adapter from checked values, made by ``actor``; raise NameTaken if the name
+    is used."""
     stamp = utcnow()
     lora = values.get("lora_config") or {}
     row = {
@@ -102,13 +110,15 @@ def create_adapter(workspace: str, values: dict[str, Any]) -> Adapter:
         "model": values["model"],
         "created_at": stamp,
         "updated_at": stamp,
+        "created_by": actor,
+        "updated_by": actor,
     }
     try:
         with one_writer():
             # Core, on the session's connection: the ORM's unit of work is a third of a
             # create's time and buys nothing here
             result = db.session.connection().execute(insert(Adapter.__table__), row)
-            _touch_workspace(workspace, 1, stamp, row["model"])
+            _touch_workspace(workspace, 1, stamp, actor, row["model"])
             db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -125,9 +135,11 @@ def get_adapter(workspace: str, name: str, model: str | None = None) -> Adapter 
 
 
 def update_adapter(
-    workspace: str, name: str, changes: dict[str, Any], model: str | None = None
+    workspace: str, name: str, changes: dict[str, Any], model: str | None = None,
+    actor: str = LOCAL,
 ) -> Adapter | None:
-    """Apply checked changes and set a new ``updated_at``; None if there is no such adapter."""
+    """Apply checked changes by ``actor`` and set a new ``updated_at``; None if there is no
+    such adapter."""
     adapter = get_adapter(workspace, name, model)
     if adapter is None:
         return None
@@ -136,10 +148,11 @@ def update_adapter(
         setattr(adapter, field, value)
     # strictly later than before, even within one clock tick
     adapter.updated_at = max(stamp, adapter.updated_at + timedelta(microseconds=1))
+    adapter.updated_by = actor
     try:
         with one_writer():
             db.session.flush()
-            _touch_workspace(workspace, 0, stamp)
+            _touch_workspace(workspace, 0, stamp, actor)
             db.session.commit()
     except StaleDataError:  # deleted by someone else between the read and the write
         db.session.rollback()
@@ -147,8 +160,10 @@ def update_adapter(
     return adapter
 
 
-def delete_adapter(workspace: str, name: str, model: str | None = None) -> bool:
-    """Delete one adapter; False if there was none."""
+def delete_adapter(workspace: str, name: str, model: str | None = None,
+                   actor: str = LOCAL) -> bool:
+    """Delete one adapter (``actor`` is the workspace's last changer); False if there was
+    none."""
     statement = Adapter.__table__.delete().where(
         Adapter.workspace == workspace, Adapter.name == name
     )
@@ -159,7 +174,7 @@ def delete_adapter(workspace: str, name: str, model: str | None = None) -> bool:
         if len(deleted) != 1:
             db.session.rollback()
             return False
-        _touch_workspace(workspace, -1, utcnow(), deleted[0])
+        _touch_workspace(workspace, -1, utcnow(), actor, deleted[0])
         db.session.commit()
     return True
 
@@ -296,16 +311,6 @@ def _page_statement(sort: str, clauses: list[Any]) -> Any:
 def _plain_page_statement(sort: str) -> Any:
     """The unfiltered page statement of each sort: built once, the common case."""
     return _page_statement(sort, [Adapter.workspace == bindparam("workspace")])
-
-
-def list_workspaces() -> list[Workspace]:
-    """The workspaces that hold adapters, most recently changed first."""
-    statement = (
-        select(Workspace)
-        .where(Workspace.adapter_count > 0)
-        .order_by(Workspace.updated_at.desc(), Workspace.name)
-    )
-    return list(db.session.scalars(statement))
 
 
 def models_in_workspace(workspace: str, limit: int = 50) -> list[str]:

@@ -472,3 +472,115 @@ def parse_patch(body: object) -> tuple[dict[str, Any] | None, list[dict[str, Any
 def format_timestamp(moment: datetime) -> str:
     """A stored (naive UTC) time as the API shows it: ISO 8601 with microseconds and ``Z``."""
     return moment.isoformat(timespec="microseconds") + "Z"  # C-fast, same as %Y-%m-%dT%H:%M:%S.%fZ
+
+
+# --- people, workspaces and roles ---------------------------------------------------------
+
+USERNAME_MAX = 64
+USERNAME_CHARS = frozenset(string.ascii_lowercase + string.digits + "._-@+")
+USERNAME_CHARS_TEXT = "lowercase letters, digits, '.', '_', '-', '@' and '+'"
+RESERVED_PRINCIPALS = frozenset({"*", "local"})
+EVERYONE = "*"  # the principal that stands for every signed-in user
+LOCAL = "local"  # who acts when sign-in is off
+PASSWORD_MIN = 10
+PASSWORD_MAX = 1024  # hashing is slow on purpose: no megabyte passwords
+TOKEN_LABEL_MAX = 100
+TOKEN_DAYS_MAX = 3650
+WORKSPACE_NEW_MIN = 2
+WORKSPACE_NEW_MAX = 63
+ROLES = ("Viewer", "Editor", "Admin")
+LABELS.update({
+    "username": "Username", "password": "Password", "principal": "Principal", "roles": "Roles",
+    "label": "Label", "expires_in_days": "Expires in (days)", "read_only": "Read-only",
+})
+HINTS.update({
+    "username": f"1 to {USERNAME_MAX} {USERNAME_CHARS_TEXT}.",
+    "label": "What the token is for, such as 'ci' or 'laptop'.",
+    "expires_in_days": "Leave it blank for a token that does not expire.",
+    "read_only": "It can read, but create or change nothing.",
+    "new_workspace": f"{WORKSPACE_NEW_MIN} to {WORKSPACE_NEW_MAX} lowercase letters, digits "
+                     "and '-'; starts with a letter.",
+    "principal": "A username, or * for every signed-in user.",
+})
+
+
+def normalise_username(value: object) -> object:
+    """Usernames are lower-cased before anything else, wherever they are typed."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def check_username(value: object, label: str = LABELS["username"]) -> Violation | None:
+    """1-64 of ``a-z 0-9 . _ - @ +`` (after lower-casing); '*' and 'local' are reserved."""
+    if problem := _required_text(value, label, USERNAME_MAX):
+        return problem
+    if not USERNAME_CHARS.issuperset(value):
+        return _pattern(f"{label} may contain only {USERNAME_CHARS_TEXT}")
+    if value in RESERVED_PRINCIPALS:
+        return Violation(f"{label} '{value}' is reserved", "value_error")
+    return None
+
+
+def check_password(value: object) -> Violation | None:
+    """At least 10 characters."""
+    label = LABELS["password"]
+    if problem := _required_text(value, label, PASSWORD_MAX):
+        return problem
+    if len(value) < PASSWORD_MIN:
+        return Violation(f"{label} must be at least {PASSWORD_MIN} characters long",
+                         "string_too_short")
+    return None
+
+
+def check_principal(value: object) -> Violation | None:
+    """A member: a username, or '*' for every signed-in user."""
+    if value == EVERYONE:
+        return None
+    return check_username(normalise_username(value), LABELS["principal"])
+
+
+def check_roles(value: object) -> Violation | None:
+    """A non-empty list of role names: Viewer, Editor, Admin."""
+    label = LABELS["roles"]
+    if not isinstance(value, list):
+        return Violation(f"{label} must be a list of role names", "list_type")
+    if not value:
+        return Violation(f"{label} must name at least one role", "too_short")
+    for role in value:
+        if role not in ROLES:
+            return Violation(f"{label} must be among: {', '.join(ROLES)}", "enum")
+    return None
+
+
+def check_new_workspace(value: object) -> Violation | None:
+    """A new workspace's name: 2-63 of ``a-z 0-9 -``, starting with a letter, no '--', not
+    ending with '-'. (Workspaces made by their first adapter follow the name rule instead.)"""
+    label = LABELS["workspace"]
+    if problem := _required_text(value, label):
+        return problem
+    if not WORKSPACE_NEW_MIN <= len(value) <= WORKSPACE_NEW_MAX:
+        return _pattern(f"{label} must be {WORKSPACE_NEW_MIN} to {WORKSPACE_NEW_MAX} characters "
+                        "long")
+    if not (value[0] in string.ascii_lowercase
+            and set(value) <= set(string.ascii_lowercase + string.digits + "-")):
+        return _pattern(f"{label} must start with a lowercase letter and hold only lowercase "
+                        "letters, digits and '-'")
+    if "--" in value or value.endswith("-"):
+        return _pattern(f"{label} must not contain '--' or end with '-'")
+    return None
+
+
+def check_token_label(value: object) -> Violation | None:
+    """What a token is for: 1-100 characters."""
+    return _required_text(value, LABELS["label"], TOKEN_LABEL_MAX)
+
+
+def check_expiry_days(value: object) -> Violation | None:
+    """Days until a token expires: a whole number from 1 to 3650, or nothing."""
+    if value is None:
+        return None
+    label = LABELS["expires_in_days"]
+    number = as_integer(value)
+    if number is None or not 1 <= number <= TOKEN_DAYS_MAX:
+        return Violation(f"{label} must be a whole number from 1 to {TOKEN_DAYS_MAX}",
+                         "int_type")
+    return None

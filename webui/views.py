@@ -18,7 +18,7 @@ from flask import (
 )
 from markupsafe import Markup
 
-from . import htmx, listing, queries, rules
+from . import auth, htmx, listing, queries, rules, workspaces
 from .forms import AdapterForm, DescriptionForm, WorkspaceForm
 from .listing import ListQuery
 from .models import Adapter
@@ -59,6 +59,17 @@ def page_window(page: int, last: int, around: int = 2) -> list[int | None]:
     return window
 
 
+def _actor() -> str:
+    """Who is making a change, as recorded."""
+    return auth.principal().username
+
+
+def _readable_workspaces() -> list:
+    """The workspaces the person asking may read, most recently changed first."""
+    who = auth.principal()
+    return workspaces.list_workspaces(None if who.platform_admin else who.username).items
+
+
 def _checked_workspace(workspace: str) -> str:
     if rules.check_workspace(workspace):
         abort(404, f"There is no workspace called '{workspace}'.")
@@ -82,7 +93,7 @@ def index():
         endpoint = "pages.new_adapter" if request.args.get("action") == "new" else "pages.adapters"
         return redirect(url_for(endpoint, workspace=form.workspace.data), 303)
     return htmx.render("index.html", {}, 422 if form.errors else 200,
-                       workspaces=queries.list_workspaces(), form=form)
+                       workspaces=_readable_workspaces(), form=form)
 
 
 def _listing_state() -> tuple[dict[str, str], ListQuery]:
@@ -146,7 +157,7 @@ def new_adapter(workspace: str):
                 form[entry["loc"][1]].errors.append(entry["msg"])
         if not errors:
             try:
-                adapter = queries.create_adapter(workspace, values)
+                adapter = queries.create_adapter(workspace, values, _actor())
             except queries.NameTaken as taken:
                 form.name.errors.append(str(taken))
             else:
@@ -208,7 +219,8 @@ def set_enabled(workspace: str, name: str):
     enabled = rules.parse_flag(request.form.get("enabled"))
     if enabled is None:
         abort(400, rules.check_enabled(None).msg + ".")
-    if queries.update_adapter(workspace, adapter.name, {"enabled": enabled}) is None:
+    if queries.update_adapter(workspace, adapter.name, {"enabled": enabled},
+                              actor=_actor()) is None:
         abort(404)
     flash(f"Adapter '{name}' {'enabled' if enabled else 'disabled'}.", "success")
     return redirect(url_for("pages.adapter", workspace=workspace, name=name), 303)
@@ -224,7 +236,7 @@ def set_description(workspace: str, name: str):
     if not form.validate():
         return _adapter_page(adapter, 422, form)
     changes = {"description": form.description.data or None}
-    if queries.update_adapter(workspace, name, changes) is None:
+    if queries.update_adapter(workspace, name, changes, actor=_actor()) is None:
         abort(404)
     flash("Description saved.", "success")
     return redirect(url_for("pages.adapter", workspace=workspace, name=name), 303)
@@ -236,6 +248,6 @@ def delete_adapter(workspace: str, name: str):
     adapter = _adapter_or_404(workspace, name)
     if request.method == "GET":
         return htmx.render("adapters/delete.html", {}, adapter=adapter, workspace=workspace)
-    queries.delete_adapter(workspace, name)
+    queries.delete_adapter(workspace, name, actor=_actor())
     flash(f"Adapter '{name}' deleted.", "success")
     return redirect(url_for("pages.adapters", workspace=workspace), 303)

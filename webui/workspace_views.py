@@ -1,0 +1,95 @@
+"""The pages of workspaces themselves: make one, and its members."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from . import auth, rules, workspaces
+from .forms import MemberForm, WorkspaceCreateForm
+from .models import Workspace
+
+bp = Blueprint("workspace_pages", __name__)
+
+
+@bp.route("/new-workspace", methods=["GET", "POST"])
+def new_workspace():
+    """Make a workspace; whoever makes it becomes its Admin."""
+    form = WorkspaceCreateForm(request.form if request.method == "POST" else None)
+    if request.method == "POST" and form.validate():
+        try:
+            workspaces.create_workspace(form.name.data, form.description.data,
+                                        auth.principal().username)
+        except workspaces.WorkspaceError as error:
+            form.name.errors.append(error.detail)
+        else:
+            flash(f"Workspace '{form.name.data}' created.", "success")
+            return redirect(url_for("pages.adapters", workspace=form.name.data), 303)
+    status = 422 if form.errors else 200
+    return render_template("workspaces/new.html", form=form), status
+
+
+def _workspace_or_404(name: str) -> Workspace:
+    workspace = workspaces.get_workspace(name) if not rules.check_workspace(name) else None
+    if workspace is None:
+        abort(404, f"There is no workspace called '{name}'.")
+    return workspace
+
+
+def _members_page(workspace: Workspace, form: MemberForm | None = None, status: int = 200):
+    return render_template(
+        "workspaces/members.html", workspace=workspace.name, record=workspace,
+        members=workspaces.members(workspace.name), form=form or MemberForm(),
+        roles=rules.ROLES, split_roles=workspaces.split_roles), status
+
+
+@bp.get("/workspaces/<workspace>/members")
+def members(workspace: str):
+    """Who holds which roles in a workspace; Admins change them here."""
+    return _members_page(_workspace_or_404(workspace))
+
+
+@bp.post("/workspaces/<workspace>/members")
+def add_member(workspace: str):
+    """Give a principal roles (added to what they had)."""
+    record = _workspace_or_404(workspace)
+    form = MemberForm(request.form)
+    if form.validate() and not workspaces.known_principal(form.principal.data):
+        form.principal.errors.append(
+            f"Principal '{form.principal.data}' is not a known user or '*'")
+    if form.errors:
+        return _members_page(record, form, 422)
+    return _change(workspace, form.principal.data, form.roles.data, add=True)
+
+
+@bp.post("/workspaces/<workspace>/members/change")
+def change_member(workspace: str):
+    """Replace a member's roles."""
+    _workspace_or_404(workspace)
+    roles = request.form.getlist("roles")
+    if problem := rules.check_roles(roles):
+        abort(400, problem.msg + ".")
+    return _change(workspace, rules.normalise_username(request.form.get("principal", "")),
+                   roles, add=False)
+
+
+@bp.post("/workspaces/<workspace>/members/remove")
+def remove_member(workspace: str):
+    """Take a member's roles away."""
+    _workspace_or_404(workspace)
+    principal = rules.normalise_username(request.form.get("principal", ""))
+    try:
+        workspaces.remove_member(workspace, principal)
+    except workspaces.WorkspaceError as error:
+        abort(error.status, error.detail)
+    flash(f"'{principal}' removed from {workspace}.", "success")
+    return redirect(url_for("workspace_pages.members", workspace=workspace), 303)
+
+
+def _change(workspace: str, principal: str, roles: list[str], add: bool):
+    try:
+        workspaces.set_member(workspace, principal, roles, auth.principal().username, add=add)
+    except workspaces.WorkspaceError as error:
+        abort(error.status, error.detail)
+    flash(f"'{principal}' now holds: {', '.join(roles)}" if not add
+          else f"'{principal}' added to {workspace}.", "success")
+    return redirect(url_for("workspace_pages.members", workspace=workspace), 303)

@@ -1,0 +1,240 @@
+"""Workspaces and their members: records, roles, and which workspaces a person may read."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from . import rules
+from .database import one_writer
+from .extensions import db
+from .listing import ListQuery
+from .models import Membership, User, Workspace, WorkspaceModel
+from .queries import Page, utcnow
+
+
+class WorkspaceError(Exception):
+    """A change the workspace's state does not allow: its status and the detail to answer."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def workspace_json(workspace: Workspace) -> dict[str, Any]:
+    """The Workspace object of the entities API."""
+    return {
+        "id": workspace.id,
+        "name": workspace.name,
+        "description": workspace.description,
+        "created_at": rules.format_timestamp(workspace.created_at or workspace.updated_at),
+        "updated_at": rules.format_timestamp(workspace.updated_at),
+        "created_by": workspace.created_by,
+        "updated_by": workspace.updated_by,
+    }
+
+
+def member_json(member: Membership) -> dict[str, Any]:
+    """The WorkspaceMember object of the entities API."""
+    return {"principal": member.principal, "roles": split_roles(member.roles),
+            "granted_at": rules.format_timestamp(member.granted_at),
+            "granted_by": member.granted_by}
+
+
+def split_roles(text: str) -> list[str]:
+    """Stored roles as a list, in the roles' own order."""
+    held = set(text.split(","))
+    return [role for role in rules.ROLES if role in held]
+
+
+def _join_roles(roles: set[str] | list[str]) -> str:
+    return ",".join(role for role in rules.ROLES if role in roles)
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+def roles_of(workspace: str, username: str) -> frozenset[str]:
+    """A person's roles in a workspace: their own and those of '*' (every signed-in user)."""
+    rows = db.session.connection().execute(_roles_statement(), {
+        "workspace": workspace, "username": username}).scalars()
+    return frozenset(role for text in rows for role in text.split(","))
+
+
+def _roles_statement() -> Any:
+    return select(Membership.roles).where(
+        Membership.workspace == bindparam("workspace"),
+        Membership.principal.in_([bindparam("username"), rules.EVERYONE]))
+
+
+def _readable_names(username: str) -> Any:
+    """The names of the workspaces where ``username`` (or '*') holds a role."""
+    return select(Membership.workspace).where(
+        Membership.principal.in_([username, rules.EVERYONE]))
+
+
+def get_workspace(name: str) -> Workspace | None:
+    """A workspace record, or None."""
+    return db.session.get(Workspace, name)
+
+
+def list_workspaces(username: str | None, query: ListQuery | None = None) -> Page:
+    """A page of the workspaces a person may read (``username`` None: every workspace).
+
+    Without a query: every readable workspace, most recently changed first (the index page).
+    """
+    clauses = [] if username is None else [Workspace.name.in_(_readable_names(username))]
+    if query is None:
+        order = [Workspace.updated_at.desc(), Workspace.name]
+        query = ListQuery(1, 10**6, "-updated_at")
+    else:
+        clauses += _name_filter(query.filter or {})
+        key = query.sort.removeprefix("-")
+        column = getattr(Workspace, key)
+        order = [column.desc() if query.sort.startswith("-") else column, Workspace.name]
+    total = db.session.scalar(select(func.count()).select_from(Workspace).where(*clauses))
+    rows = db.session.scalars(
+        select(Workspace).where(*clauses).order_by(*order)
+        .offset((query.page - 1) * query.page_size).limit(query.page_size)).all()
+    return Page(list(rows), total, query.page, query.page_size)
+
+
+_NAME_OPERATORS = {
+    "$eq": lambda value: Workspace.name == value,
+    "$like": lambda value: Workspace.name.icontains(value, autoescape=True),
+    "$in": lambda value: Workspace.name.in_(value),
+    "$nin": lambda value: Workspace.name.not_in(value),
+}
+
+
+def _name_filter(conditions: dict[str, dict[str, Any]]) -> list[Any]:
+    clauses = []
+    for field, operators in conditions.items():
+        for operator, value in operators.items():
+            if field == "name":
+                clauses.append(_NAME_OPERATORS[operator](value))
+            else:  # a time range
+                column = getattr(Workspace, field)
+                clauses.append(_TIME_OPERATORS[operator](column, value))
+    return clauses
+
+
+_TIME_OPERATORS = {
+    "$eq": lambda column, value: column == value,
+    "$gt": lambda column, value: column > value,
+    "$gte": lambda column, value: column >= value,
+    "$lt": lambda column, value: column < value,
+    "$lte": lambda column, value: column <= value,
+    "$in": lambda column, value: column.in_(value),
+    "$nin": lambda column, value: or_(column.is_(None), column.not_in(value)),
+}
+
+
+def members(workspace: str) -> list[Membership]:
+    """A workspace's members, by principal."""
+    return list(db.session.scalars(select(Membership).where(Membership.workspace == workspace)
+                                   .order_by(Membership.principal)))
+
+
+# --- writes -----------------------------------------------------------------------------------
+
+def create_workspace(name: str, description: str | None, actor: str) -> Workspace:
+    """A new workspace; ``actor`` becomes its Admin (unless sign-in is off)."""
+    now = utcnow()
+    workspace = Workspace(name=name, id=str(uuid.uuid4()), description=description,
+                          adapter_count=0, created_at=now, updated_at=now, created_by=actor,
+                          updated_by=actor)
+    db.session.add(workspace)
+    if actor != rules.LOCAL:
+        db.session.add(Membership(workspace=name, principal=actor, roles="Admin",
+                                  granted_at=now, granted_by=actor))
+    try:
+        with one_writer():
+            db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise WorkspaceError(409, f"Workspace '{name}' already exists") from None
+    return workspace
+
+
+def update_workspace(workspace: Workspace, description: str | None, actor: str) -> Workspace:
+    """A new description."""
+    with one_writer():
+        workspace.description = description
+        workspace.updated_at = utcnow()
+        workspace.updated_by = actor
+        db.session.commit()
+    return workspace
+
+
+def delete_workspace(workspace: Workspace) -> None:
+    """Delete an empty workspace with its members; 409 while it holds adapters."""
+    with one_writer():
+        db.session.refresh(workspace)
+        if workspace.adapter_count:
+            db.session.rollback()
+            raise WorkspaceError(409, f"Workspace '{workspace.name}' still holds "
+                                      f"{workspace.adapter_count} adapters: delete them first")
+        for table in (Membership, WorkspaceModel):
+            db.session.execute(delete(table).where(table.workspace == workspace.name))
+        db.session.delete(workspace)
+        db.session.commit()
+
+
+def known_principal(principal: str) -> bool:
+    """Whether a principal can hold roles: '*' or an existing user."""
+    return principal == rules.EVERYONE or db.session.scalar(
+        select(func.count()).select_from(User).where(User.username == principal)) > 0
+
+
+def set_member(workspace: str, principal: str, roles: list[str], actor: str,
+               add: bool) -> Membership:
+    """Give a principal roles (added to theirs with ``add``, else replacing them)."""
+    with one_writer():
+        had_admin = _has_admin(workspace)
+        member = db.session.get(Membership, (workspace, principal))
+        if member is None:
+            if not add:
+                db.session.rollback()
+                raise WorkspaceError(404, f"Member '{principal}' not found in workspace "
+                                          f"'{workspace}'")
+            member = Membership(workspace=workspace, principal=principal, roles="",
+                                granted_at=utcnow(), granted_by=actor)
+            db.session.add(member)
+        held = set(split_roles(member.roles)) if add else set()
+        member.roles = _join_roles(held | set(roles))
+        _keep_an_admin(workspace, had_admin)
+        db.session.commit()
+    return member
+
+
+def remove_member(workspace: str, principal: str) -> None:
+    """Take every role of a principal away; the last Admin cannot go."""
+    with one_writer():
+        had_admin = _has_admin(workspace)
+        member = db.session.get(Membership, (workspace, principal))
+        if member is None:
+            db.session.rollback()
+            raise WorkspaceError(404, f"Member '{principal}' not found in workspace "
+                                      f"'{workspace}'")
+        db.session.delete(member)
+        _keep_an_admin(workspace, had_admin)
+        db.session.commit()
+
+
+def _has_admin(workspace: str) -> bool:
+    db.session.flush()
+    rows = db.session.scalars(select(Membership.roles)
+                              .where(Membership.workspace == workspace)).all()
+    return any("Admin" in split_roles(roles) for roles in rows)
+
+
+def _keep_an_admin(workspace: str, had_admin: bool) -> None:
+    """Inside a change of members: refuse it if the workspace had an Admin and would have
+    none."""
+    if had_admin and not _has_admin(workspace):
+        db.session.rollback()
+        raise WorkspaceError(409, f"Workspace '{workspace}' must keep at least one Admin")
