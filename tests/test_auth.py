@@ -12,9 +12,10 @@ from datetime import timedelta
 
 import pytest
 from conftest import API, valid_body
+from htmlquery import every
 from sqlalchemy import text, update
 
-from webui import accounts, queries, workspaces
+from webui import accounts, queries, rules, workspaces
 from webui.extensions import db
 from webui.models import ApiToken
 
@@ -74,8 +75,6 @@ def make_team(app) -> Team:
 
 
 def _checked(body: dict, workspace: str) -> dict:
-    from webui import rules
-
     values, errors = rules.parse_create(body, workspace)
     assert not errors
     return values
@@ -226,10 +225,7 @@ def test_who_did_it_is_recorded(app, client, team):
 
 def csrf_from(client, url: str) -> str:
     """The CSRF token of a page's forms."""
-    import re
-
-    page = client.get(url).get_data(as_text=True)
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    return every(client.get(url), "input[name=csrf_token]")[0]["value"]
 
 
 def sign_in(client, username: str, password: str = PASSWORD, next_url: str | None = None):

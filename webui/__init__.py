@@ -50,8 +50,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # '/a//b' (or an escaped '..%2f') is not a route: no redirect that turns it into one
     app.url_map.merge_slashes = False
 
-    csrf.init_app(app)
     auth.init_app(app)  # the Host check and the permission gate come before anything else
+    csrf.init_app(app)
     for blueprint in (api.bp, entities.bp, openapi.bp, views.bp, workspace_views.bp,
                       account_views.bp, health.bp):
         app.register_blueprint(blueprint)

@@ -513,10 +513,10 @@ def check_username(value: object, label: str = LABELS["username"]) -> Violation 
     """1-64 of ``a-z 0-9 . _ - @ +`` (after lower-casing); '*' and 'local' are reserved."""
     if problem := _required_text(value, label, USERNAME_MAX):
         return problem
-    if not USERNAME_CHARS.issuperset(value):
-        return _pattern(f"{label} may contain only {USERNAME_CHARS_TEXT}")
     if value in RESERVED_PRINCIPALS:
         return Violation(f"{label} '{value}' is reserved", "value_error")
+    if not USERNAME_CHARS.issuperset(value):
+        return _pattern(f"{label} may contain only {USERNAME_CHARS_TEXT}")
     return None
 
 
