@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import API, valid_body
-from htmlquery import every, one, text
+from htmlquery import one, text
 from test_auth import PASSWORD, csrf_from, sign_in
 
 from webui import accounts, create_app, workspaces
@@ -285,8 +285,6 @@ def test_unknown_user_and_wrong_password_take_the_same_time(app, client):
                                     "password": "wrong password!"})
         return time.perf_counter() - start
 
-    with app.app_context():
-        pass
     samples = {"alice": [], "nobody": []}
     for _ in range(4):
         for name in samples:
@@ -304,7 +302,6 @@ def test_the_last_admin_cannot_be_removed_or_demoted(app, client):
     make_user(app, "bob")
     with app.app_context():
         workspaces.create_workspace("team", None, "alice")
-    token = None
     with app.app_context():
         token = accounts.create_token(accounts.get_user("alice"), "t")[0]
     headers = {"Authorization": f"Bearer {token}"}
