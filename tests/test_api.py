@@ -381,14 +381,14 @@ def test_unknown_api_paths_are_json_404(client, path):
 
 
 def test_openapi_document_describes_every_route(client):
-    """GET /apis/openapi.json: OpenAPI 3.1 with the 8 routes and the rules' limits."""
+    """GET /apis/openapi.json: OpenAPI 3.1 with the 8 adapters routes and the rules' limits."""
     from webui import rules
 
     doc = client.get("/apis/openapi.json").get_json()
     assert doc["openapi"].startswith("3.1")
-    operations = {(method.upper(), path) for path, item in doc["paths"].items()
-                  for method in item if method != "parameters"}
     base = "/apis/models/v2/workspaces/{workspace}"
+    operations = {(method.upper(), path) for path, item in doc["paths"].items()
+                  for method in item if method != "parameters" and path.startswith(base)}
     assert operations == {
         ("POST", f"{base}/adapters"), ("GET", f"{base}/adapters"),
         ("GET", f"{base}/adapters/{{name}}"), ("PATCH", f"{base}/adapters/{{name}}"),
@@ -415,7 +415,8 @@ def test_openapi_patterns_agree_with_the_checks():
     from webui import rules
 
     samples = ["a", "ab", "a-b", "-ab", "a--b", "ab-", "Ab", "a.b", "a/b", "ws/mm", "a b",
-               "abc\n", "é", "x@y+z_1", "..", "ws/", "/ws", "a/b/c"]
+               "abc\n", "é", "x@y+z_1", "..", "ws/", "/ws", "a/b/c", "1ab", "ab1", "a" * 64,
+               "a" * 63, "a-1-b"]
     for sample in samples:
         assert bool(re.fullmatch(rules.NAME_PATTERN.strip("^$"), sample, re.ASCII)) == (
             rules.check_name(sample) is None or sample in (".", "..")), sample
@@ -423,6 +424,9 @@ def test_openapi_patterns_agree_with_the_checks():
         assert model_ok == (rules.check_model(sample) is None), sample
         fileset_ok = bool(re.fullmatch(rules.FILESET_PATTERN.strip("^$"), sample, re.ASCII))
         assert fileset_ok == (rules.check_fileset(sample) is None), sample
+        workspace_ok = (bool(re.fullmatch(rules.WORKSPACE_PATTERN.strip("^$"), sample, re.ASCII))
+                        and rules.WORKSPACE_NEW_MIN <= len(sample) <= rules.WORKSPACE_NEW_MAX)
+        assert workspace_ok == (rules.check_new_workspace(sample) is None), sample
 
 
 def test_api_errors_are_json_even_for_unexpected_failures(app, client, monkeypatch):

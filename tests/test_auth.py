@@ -387,3 +387,44 @@ def test_the_index_lists_only_readable_workspaces(client, team):
     sign_in(client, "nora")
     page = client.get("/").get_data(as_text=True)
     assert ">open<" in page and ">team<" not in page
+
+
+def test_the_openapi_document_covers_the_new_routes_and_the_bearer_scheme(client):
+    """Served without credentials; every protected operation takes a Bearer token and declares
+    401 and 403; discovery needs none."""
+    document = client.get("/apis/openapi.json").get_json()
+    assert document["components"]["securitySchemes"]["bearer"] == {
+        "type": "http", "scheme": "bearer", "description": "An API token: wui_…"}
+    paths = document["paths"]
+    assert {"/apis/entities/v2/workspaces", "/apis/entities/v2/workspaces/{workspace}/members",
+            "/apis/auth/discovery"} <= set(paths)
+    for path, item in paths.items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            if path == "/apis/auth/discovery":
+                assert operation["security"] == []
+            else:
+                assert {"bearer": []} in operation["security"], (method, path)
+                assert {"401", "403"} <= set(operation["responses"]), (method, path)
+
+
+def test_auth_off_ignores_authorization_and_records_local(tmp_path):
+    """With sign-in off every request acts as 'local', whatever Authorization it carries."""
+    from webui import create_app
+
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path),
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'off.sqlite3'}"})
+    client = app.test_client()
+    made = client.post(f"{API}/default/adapters", json=valid_body(),
+                       headers={"Authorization": "Bearer wui_not-a-token"})
+    assert made.status_code == 201
+    assert client.get("/apis/auth/discovery").get_json() == {"auth_enabled": False}
+    with app.app_context():
+        assert queries.get_adapter("default", "lora-a").created_by == "local"
+        assert workspaces.get_workspace("default").created_by == "local"
+    for path in ("/", "/workspaces/default/adapters", "/workspaces/default/adapters/lora-a",
+                 "/workspaces/default/adapters/new", "/nowhere"):
+        notice = every(client.get(path), ".auth-off")
+        assert notice and "anyone who can reach this server can change anything" in \
+            notice[0].get_text(), path

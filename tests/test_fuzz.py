@@ -51,7 +51,14 @@ DOCUMENT = json.loads(json.dumps(build_document()))  # as GET /apis/openapi.json
 FUZZ = schemathesis.openapi.from_dict(DOCUMENT, config=schemathesis.Config(seed=SEED))
 FUZZ.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 
+ENTITIES = "/apis/entities/v2/workspaces"
 CONTRACT_ROUTES = {
+    ("POST", ENTITIES), ("GET", ENTITIES), ("GET", f"{ENTITIES}/{{workspace}}"),
+    ("PUT", f"{ENTITIES}/{{workspace}}"), ("DELETE", f"{ENTITIES}/{{workspace}}"),
+    ("GET", f"{ENTITIES}/{{workspace}}/members"), ("POST", f"{ENTITIES}/{{workspace}}/members"),
+    ("PUT", f"{ENTITIES}/{{workspace}}/members/{{principal}}"),
+    ("DELETE", f"{ENTITIES}/{{workspace}}/members/{{principal}}"),
+    ("GET", "/apis/auth/discovery"),
     ("POST", "/adapters"), ("GET", "/adapters"), ("GET", "/adapters/{name}"),
     ("PATCH", "/adapters/{name}"), ("DELETE", "/adapters/{name}"),
     ("POST", "/models/{model_name}/adapters"),
@@ -61,8 +68,15 @@ CONTRACT_ROUTES = {
 
 
 def _create_target(client: FlaskClient, case: schemathesis.Case) -> None:
-    """Create the adapter the case addresses, or one in its workspace for the list and create."""
+    """Create the adapter the case addresses, or one in its workspace for the list and create;
+    for the workspace routes, the workspace (made through the entities API)."""
     params = case.path_parameters or {}
+    if case.path.startswith(ENTITIES):
+        name = str(params.get("workspace", "fuzzed"))
+        client.post(ENTITIES, json={"name": name, "description": "made for the case"})
+        return
+    if "workspace" not in params:
+        return
     body = valid_body(name=params.get("name", params.get("adapter", "lora-a")))
     url = f"{API}/{quote(str(params['workspace']), safe='')}"
     if "model_name" in params:

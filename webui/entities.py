@@ -13,17 +13,6 @@ from .models import Workspace
 
 bp = Blueprint("entities", __name__, url_prefix="/apis/entities/v2/workspaces")
 
-# The workspace list speaks the adapters' list language, over its own fields.
-WORKSPACES = listing.ListSpec(
-    sort_fields=("name", "created_at", "updated_at"),
-    sort_default="name",
-    filter_fields=("name", "created_at", "updated_at"),
-    text_fields=frozenset({"name"}),
-    time_fields=frozenset({"created_at", "updated_at"}),
-    flag_fields=frozenset(),
-)
-
-
 def _actor() -> str:
     return auth.principal().username
 
@@ -55,7 +44,7 @@ def _checked(parse) -> Any:
 
 
 def _workspace(name: str) -> Workspace:
-    workspace = workspaces.get_workspace(name)
+    workspace = None if rules.check_workspace(name) else workspaces.get_workspace(name)
     if workspace is None:
         raise ApiError(404, f"Workspace '{name}' not found")
     return workspace
@@ -85,7 +74,7 @@ def list_workspaces():
     """The workspaces the person may read: filter, sort, paginate."""
     try:
         query, errors = listing.parse_list_args(
-            request.args, request.args.items(multi=True), WORKSPACES)
+            request.args, request.args.items(multi=True), listing.WORKSPACES)
     except listing.FilterError as bad_filter:
         raise ApiError(400, str(bad_filter)) from None
     if errors:
@@ -167,7 +156,15 @@ def update_member(workspace: str, principal: str):
     roles = _checked(lambda body, errors: _body_field(
         body, "roles", rules.check_roles, errors, required=True))
     _workspace(workspace)
-    return _set_member(workspace, rules.normalise_username(principal), roles, add=False)
+    return _set_member(workspace, _member_name(workspace, principal), roles, add=False)
+
+
+def _member_name(workspace: str, principal: str) -> str:
+    """A principal from the path; one that breaks the rules cannot be a member: 404."""
+    principal = rules.normalise_username(principal)
+    if rules.check_principal(principal):
+        raise ApiError(404, f"Member '{principal}' not found in workspace '{workspace}'")
+    return principal
 
 
 def _set_member(workspace: str, principal: str, roles: list[str], add: bool):
@@ -182,7 +179,7 @@ def _set_member(workspace: str, principal: str, roles: list[str], add: bool):
 def remove_member(workspace: str, principal: str):
     """Take a principal's roles in a workspace away."""
     _workspace(workspace)
-    principal = rules.normalise_username(principal)
+    principal = _member_name(workspace, principal)
     try:
         workspaces.remove_member(workspace, principal)
     except workspaces.WorkspaceError as error:

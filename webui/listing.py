@@ -55,6 +55,16 @@ ADAPTERS = ListSpec(
 )
 
 
+WORKSPACES = ListSpec(
+    sort_fields=("name", "created_at", "updated_at"),
+    sort_default="name",
+    filter_fields=("name", "created_at", "updated_at"),
+    text_fields=frozenset({"name"}),
+    time_fields=frozenset({"created_at", "updated_at"}),
+    flag_fields=frozenset(),
+)
+
+
 class FilterError(ValueError):
     """A ``filter`` the list cannot apply: answered with 400 and this detail."""
 

@@ -124,8 +124,9 @@ def _response(description: str, schema: str | None = None) -> dict[str, Any]:
 
 def _errors(*statuses: int) -> dict[str, Any]:
     texts = {
-        400: "Bad filter", 404: "No such adapter", 409: "Name taken in the workspace",
-        413: "Body too large", 415: "Body is not JSON", 422: "A rule is broken",
+        400: "Bad filter", 401: "No valid credentials", 403: "Not allowed for this caller",
+        404: "Not found", 409: "Conflicts with what is stored", 413: "Body too large",
+        415: "Body is not JSON", 422: "A rule is broken",
     }
     return {str(status): _response(texts[status], "ValidationError" if status == 422 else "Error")
             for status in statuses}
@@ -139,16 +140,16 @@ def _body(schema: str) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}
 
 
-def _list_params() -> list[dict[str, Any]]:
-    """The list route's query parameters, from the list query language."""
-    sorts = listing.ADAPTERS.sort_fields
+def _list_params(spec: listing.ListSpec = listing.ADAPTERS) -> list[dict[str, Any]]:
+    """A list route's query parameters, from the list query language."""
+    sorts = spec.sort_fields
     return [
         {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
         {"name": "page_size", "in": "query", "schema": {
             "type": "integer", "minimum": 1, "maximum": listing.PAGE_SIZE_MAX,
             "default": listing.PAGE_SIZE_DEFAULT}},
         {"name": "sort", "in": "query", "schema": {
-            "type": "string", "default": listing.ADAPTERS.sort_default,
+            "type": "string", "default": spec.sort_default,
             "enum": [*sorts, *(f"-{field}" for field in sorts)]}},
         {"name": "filter", "in": "query", "description":
             "JSON filter, e.g. {\"name\": {\"$like\": \"x\"}}; or the bracket form "
@@ -211,13 +212,123 @@ def _paths() -> dict[str, Any]:
     }
 
 
+def _workspace_schemas() -> dict[str, Any]:
+    """The entities API's bodies: workspaces, members, and what a delete answers."""
+    username = {"type": ["string", "null"]}
+    workspace = {"id": {"type": "string", "format": "uuid"}, "name": {"type": "string"},
+                 "description": {"type": ["string", "null"]}, "created_at": _TIME,
+                 "updated_at": _TIME, "created_by": username, "updated_by": username}
+    roles = {"type": "array", "minItems": 1, "items": {"enum": list(rules.ROLES)}}
+    member = {"principal": {"type": "string"}, "roles": roles, "granted_at": _TIME,
+              "granted_by": username}
+    page = _envelope_schemas()["AdapterPage"]
+    return {
+        "Workspace": {"type": "object", "properties": workspace, "required": list(workspace)},
+        "WorkspaceCreate": {"type": "object", "required": ["name"], "properties": {
+            "name": {"type": "string", "minLength": rules.WORKSPACE_NEW_MIN,
+                     "maxLength": rules.WORKSPACE_NEW_MAX, "pattern": rules.WORKSPACE_PATTERN},
+            "description": _DESCRIPTION}},
+        "WorkspaceUpdate": {"type": "object", "properties": {"description": _DESCRIPTION}},
+        "WorkspacePage": {**page, "properties": {**page["properties"], "data": {
+            "type": "array", "items": _ref("Workspace")}}},
+        "WorkspaceMember": {"type": "object", "properties": member, "required": list(member)},
+        "WorkspaceMemberList": {"type": "object", "required": ["data"], "properties": {
+            "data": {"type": "array", "items": _ref("WorkspaceMember")}}},
+        "MemberCreate": {"type": "object", "required": ["principal", "roles"], "properties": {
+            "principal": {"type": "string", "minLength": 1, "maxLength": rules.USERNAME_MAX},
+            "roles": roles}},
+        "MemberUpdate": {"type": "object", "required": ["roles"], "properties": {"roles": roles}},
+        "DeleteResponse": {"type": "object", "required": ["id", "message"], "properties": {
+            "id": {"type": "string"}, "message": {"type": "string"}}},
+        "Discovery": {"type": "object", "required": ["auth_enabled"],
+                      "properties": {"auth_enabled": {"type": "boolean"}}},
+    }
+
+
+def _operation(operation_id: str, summary: str, success: tuple[str, str, str | None],
+               errors: tuple[int, ...], body: str | None = None,
+               parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    status, description, schema = success
+    operation = {"operationId": operation_id, "summary": summary,
+                 "responses": {status: _response(description, schema), **_errors(*errors)}}
+    if body:
+        operation["requestBody"] = _body(body)
+    if parameters:
+        operation["parameters"] = parameters
+    return operation
+
+
+def _workspace_paths() -> dict[str, Any]:
+    """The workspaces and members routes (NeMo's entities API v2)."""
+    base = "/apis/entities/v2/workspaces"
+    workspace = _path_param("workspace", {"type": "string"})
+    principal = _path_param("principal", {"type": "string"})
+    wait = [{"name": "wait_role_propagation", "in": "query", "schema": {"type": "boolean"}}]
+    write = (404, 413, 415, 422)
+    return {
+        base: {
+            "post": _operation("createWorkspace", "Create a workspace",
+                               ("201", "Created", "Workspace"), (409, 413, 415, 422),
+                               "WorkspaceCreate", wait),
+            "get": _operation("listWorkspaces", "List the workspaces you may read",
+                              ("200", "A page of workspaces", "WorkspacePage"), (400, 422),
+                              parameters=_list_params(listing.WORKSPACES)),
+        },
+        f"{base}/{{workspace}}": {
+            "parameters": [workspace],
+            "get": _operation("getWorkspace", "Get a workspace", ("200", "The workspace",
+                              "Workspace"), (404,)),
+            "put": _operation("updateWorkspace", "Change a workspace's description",
+                              ("200", "The workspace", "Workspace"), write, "WorkspaceUpdate"),
+            "delete": _operation("deleteWorkspace", "Delete an empty workspace",
+                                 ("200", "Deleted", "DeleteResponse"), (404, 409)),
+        },
+        f"{base}/{{workspace}}/members": {
+            "parameters": [workspace],
+            "get": _operation("listMembers", "A workspace's members",
+                              ("200", "The members", "WorkspaceMemberList"), (404,)),
+            "post": _operation("addMember", "Give a principal roles",
+                               ("201", "The member", "WorkspaceMember"), (*write, 409),
+                               "MemberCreate", wait),
+        },
+        f"{base}/{{workspace}}/members/{{principal}}": {
+            "parameters": [workspace, principal],
+            "put": _operation("updateMember", "Replace a principal's roles",
+                              ("200", "The member", "WorkspaceMember"), (*write, 409),
+                              "MemberUpdate", wait),
+            "delete": _operation("removeMember", "Take a principal's roles away",
+                                 ("200", "Removed", "DeleteResponse"), (404, 409),
+                                 parameters=wait),
+        },
+    }
+
+
+def _with_credentials(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every operation of ``paths`` takes a Bearer token (when sign-in is on) and may answer
+    401 or 403."""
+    for item in paths.values():
+        for method, operation in item.items():
+            if method != "parameters":
+                operation["responses"].update(_errors(401, 403))
+                operation["security"] = [{"bearer": []}, {}]
+    return paths
+
+
 def build_document() -> dict[str, Any]:
     """The whole document."""
+    paths = _with_credentials({**_paths(), **_workspace_paths()})
+    paths["/apis/auth/discovery"] = {"get": {
+        **_operation("authDiscovery", "Whether this server asks for credentials",
+                     ("200", "The answer", "Discovery"), ()), "security": []}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "webui adapters API", "version": "2"},
-        "paths": _paths(),
-        "components": {"schemas": {**_adapter_schemas(), **_envelope_schemas()}},
+        "paths": paths,
+        "components": {
+            "schemas": {**_adapter_schemas(), **_envelope_schemas(), **_workspace_schemas()},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "An API token: wui_…"}},
+        },
     }
 
 

@@ -489,6 +489,7 @@ TOKEN_DAYS_MAX = 3650
 WORKSPACE_NEW_MIN = 2
 WORKSPACE_NEW_MAX = 63
 ROLES = ("Viewer", "Editor", "Admin")
+WORKSPACE_PATTERN = r"^[a-z](?:-?[a-z0-9])+$"  # a new workspace's name, with its length limits
 LABELS.update({
     "username": "Username", "password": "Password", "principal": "Principal", "roles": "Roles",
     "label": "Label", "expires_in_days": "Expires in (days)", "read_only": "Read-only",
