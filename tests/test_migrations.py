@@ -214,3 +214,27 @@ def test_processes_on_separate_machines_prepare_the_schema_one_at_a_time(databas
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_previous_release_upgrades_to_people_and_roles(app, create):
+    """A database of the release before sign-in (0004): every adapter kept; each workspace
+    becomes a record with an id and a first time, and no members."""
+    for name in ("a-1", "a-2"):
+        create(name=name)
+    create(workspace="other", name="b-1")
+    with app.app_context():
+        db.session.remove()
+        flask_migrate.downgrade(revision="0004")
+        assert "users" not in inspect(db.engine).get_table_names()
+    again = create_app(dict(app.config, INSTANCE_PATH=app.instance_path))
+    assert current_revision(again) == head_revision()
+    client = again.test_client()
+    names = [a["name"] for a in client.get(f"{API}/default/adapters?sort=name").get_json()["data"]]
+    assert names == ["a-1", "a-2"]
+    listed = client.get("/apis/entities/v2/workspaces").get_json()["data"]
+    assert [(w["name"], w["created_by"]) for w in listed] == [("default", None), ("other", None)]
+    assert all(len(w["id"]) == 36 and w["created_at"] for w in listed)
+    assert client.get("/apis/entities/v2/workspaces/default/members").get_json() == {"data": []}
+    with again.app_context():
+        db.session.remove()
+        db.engine.dispose()
