@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import API, valid_body
+from htmlquery import every
 
 from webui import rules
 
@@ -53,6 +54,7 @@ class Server:
     workers: int = 4
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    settings: dict[str, str] = field(default_factory=dict)  # more environment, e.g. WEBUI_AUTH
 
     @property
     def database(self) -> Path:
@@ -66,10 +68,15 @@ class Server:
     def log(self) -> Path:
         return self.directory / "server.log"
 
+    @property
+    def environment(self) -> dict[str, str]:
+        """What the server's processes (and its commands) run with."""
+        return {**os.environ, "DATABASE_URL": f"sqlite:///{self.database}",
+                "WEBUI_INSTANCE_PATH": str(self.directory / "instance"),
+                "SECRET_KEY": "reliability-tests", **self.settings}
+
     def start(self) -> None:
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{self.database}",
-               "WEBUI_INSTANCE_PATH": str(self.directory / "instance"),
-               "SECRET_KEY": "reliability-tests"}
+        env = self.environment
         with self.log.open("a") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-w", str(self.workers),
@@ -333,3 +340,25 @@ def test_sigkill_mid_stream_keeps_every_acknowledged_adapter(tmp_path):
         server.stop()
     report("sigkill", {"acknowledged": len(acknowledged), "stored": len(stored),
                        "adapters_lost": 0, "integrity_check": "ok"})
+
+
+def test_the_sign_in_throttle_holds_across_four_workers(tmp_path):
+    """Under gunicorn with 4 workers: five wrong passwords, then the sixth try is a 429, and so
+    is the right password, whichever worker answers."""
+    running = Server(tmp_path, settings={"WEBUI_AUTH": "on"})
+    made = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "webui", "users", "create", "alice",
+         "--password-stdin"], input="correct horse battery\n", text=True,
+        env=running.environment, capture_output=True)
+    assert made.returncode == 0, made.stderr
+    running.start()
+    try:
+        statuses = []
+        for password in ["wrong password!"] * 6 + ["correct horse battery"] * 3:
+            with httpx.Client(base_url=running.url, timeout=30) as client:
+                token = every(client.get("/login").text, "input[name=csrf_token]")[0]["value"]
+                statuses.append(client.post("/login", data={
+                    "csrf_token": token, "username": "alice", "password": password}).status_code)
+    finally:
+        running.stop()
+    assert statuses == [422] * 5 + [429] * 4
