@@ -10,18 +10,18 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import rules
 from .database import one_writer
 from .extensions import db
-from .models import ApiToken, LoginFailure, LoginSession, User
+from .models import ApiToken, LoginFailure, LoginSession, Membership, User
 from .queries import utcnow
 
 TOKEN_PREFIX = "wui_"
@@ -145,11 +145,22 @@ def start_session(user: User) -> str:
     return key
 
 
-def session_user(key: str) -> User | None:
-    """The enabled user a session key belongs to, if the session still exists."""
-    statement = (select(User).join(LoginSession, LoginSession.user_id == User.id)
-                 .where(LoginSession.key_hash == digest(key), User.disabled.is_(False)))
-    return db.session.scalars(statement).first()
+@cache
+def _session_statement() -> Any:
+    return _with_roles(
+        select(User.id, User.username, User.is_platform_admin)
+        .select_from(LoginSession).join(User, LoginSession.user_id == User.id)
+        .where(LoginSession.key_hash == bindparam("digest"), User.disabled.is_(False)))
+
+
+def session_caller(key: str, workspace: str | None) -> Caller | None:
+    """Who a sign-in session acts for, if it still exists and its user is enabled."""
+    rows = db.session.connection().execute(_session_statement(), {
+        "digest": digest(key), "workspace": workspace}).all()
+    if not rows:
+        return None
+    user_id, username, platform_admin, _ = rows[0]
+    return Caller(user_id, username, platform_admin, False, _roles(rows))
 
 
 def end_session(key: str) -> None:
@@ -227,22 +238,52 @@ def revoke_token(user: User, label: str) -> bool:
     return bool(deleted)
 
 
-def token_owner(text: str) -> tuple[User, ApiToken] | None:
-    """The enabled owner of a live token, and the token; None for anything else."""
+class Caller(NamedTuple):
+    """Who a session or a token acts for, with their roles in the workspace the request
+    names: read once per request, in one indexed lookup."""
+
+    user_id: int
+    username: str
+    platform_admin: bool
+    read_only: bool
+    roles: frozenset[str]  # in the request's workspace (their own and those of '*')
+
+
+def _with_roles(statement: Any) -> Any:
+    """``statement`` with the caller's bindings in ``:workspace`` joined on (one row each)."""
+    return statement.add_columns(Membership.roles).outerjoin(Membership, and_(
+        Membership.workspace == bindparam("workspace"),
+        Membership.principal.in_([User.username, rules.EVERYONE])))
+
+
+@cache
+def _token_statement() -> Any:
+    return _with_roles(
+        select(User.id, User.username, User.is_platform_admin, User.disabled, ApiToken.id,
+               ApiToken.read_only, ApiToken.expires_at, ApiToken.last_used_at)
+        .select_from(ApiToken).join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == bindparam("digest")))
+
+
+def _roles(rows: list[Any]) -> frozenset[str]:
+    return frozenset(role for row in rows if row[-1] for role in row[-1].split(","))
+
+
+def token_caller(text: str, workspace: str | None) -> Caller | None:
+    """Who a live token acts for; None for an unknown, expired or disowned token."""
     if not text.startswith(TOKEN_PREFIX):
         return None
-    found = db.session.execute(
-        select(User, ApiToken).join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == digest(text))).first()
-    if found is None:
+    rows = db.session.connection().execute(_token_statement(), {
+        "digest": digest(text), "workspace": workspace}).all()
+    if not rows:
         return None
-    user, token = found
+    user_id, username, platform_admin, disabled, token_id, read_only, expires, used, _ = rows[0]
     now = utcnow()
-    if user.disabled or (token.expires_at is not None and token.expires_at <= now):
+    if disabled or (expires is not None and expires <= now):
         return None
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
-        _mark_used(token.id, now)
-    return user, token
+    if used is None or now - used >= LAST_USED_EVERY:
+        _mark_used(token_id, now)
+    return Caller(user_id, username, platform_admin, read_only, _roles(rows))
 
 
 def _mark_used(token_id: int, now: datetime) -> None:

@@ -27,7 +27,6 @@ from flask_login import LoginManager, UserMixin, current_user
 
 from . import accounts, config, permissions, rules, workspaces
 from .errors import ApiError
-from .models import User
 from .permissions import LOCAL, Principal
 
 MODES = ("off", "on")
@@ -36,11 +35,11 @@ login_manager = LoginManager()
 
 
 class SignedIn(UserMixin):
-    """A user as Flask-Login sees them: the id it keeps in the cookie is the session's key,
-    so ending the session on the server ends it everywhere."""
+    """A signed-in browser as Flask-Login sees it: the id it keeps in the cookie is the
+    session's key, so ending the session on the server ends it everywhere."""
 
-    def __init__(self, user: User, key: str) -> None:
-        self.user = user
+    def __init__(self, caller: accounts.Caller, key: str) -> None:
+        self.caller = caller
         self.key = key
 
     def get_id(self) -> str:
@@ -48,13 +47,12 @@ class SignedIn(UserMixin):
 
 
 class TokenHolder(UserMixin):
-    """A request made with a valid API token."""
+    """A request made with a valid API token (never kept in a session)."""
 
-    def __init__(self, user: User, read_only: bool) -> None:
-        self.user = user
-        self.read_only = read_only
+    def __init__(self, caller: accounts.Caller) -> None:
+        self.caller = caller
 
-    def get_id(self) -> str:  # never stored in a session
+    def get_id(self) -> str:
         return ""
 
 
@@ -62,8 +60,8 @@ class TokenHolder(UserMixin):
 def _load_session(key: str) -> SignedIn | None:
     if _is_api():  # only a Bearer token counts under /apis/
         return None
-    user = accounts.session_user(key)
-    return None if user is None else SignedIn(user, key)
+    caller = accounts.session_caller(key, _workspace_asked())
+    return None if caller is None else SignedIn(caller, key)
 
 
 @login_manager.request_loader
@@ -73,12 +71,17 @@ def _load_token(_request: Any) -> TokenHolder | None:
     scheme, _, text = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not text.strip():
         return None
-    found = accounts.token_owner(text.strip())
-    if found is None:
+    caller = accounts.token_caller(text.strip(), _workspace_asked())
+    if caller is None:
         g.bad_token = True
         return None
-    user, token = found
-    return TokenHolder(user, token.read_only)
+    return TokenHolder(caller)
+
+
+def _workspace_asked() -> str | None:
+    """The workspace the request's route names, if it names one that could exist."""
+    workspace = (request.view_args or {}).get("workspace")
+    return None if workspace is None or rules.check_workspace(workspace) else workspace
 
 
 def _is_api() -> bool:
@@ -98,9 +101,11 @@ def principal() -> Principal | None:
     if "principal" not in g:
         g.principal = None
         if current_user.is_authenticated:
-            user = current_user.user
-            g.principal = Principal(user.username, user.is_platform_admin,
-                                    getattr(current_user, "read_only", False), user.id)
+            caller = current_user.caller
+            g.principal = Principal(caller.username, caller.platform_admin, caller.read_only,
+                                    caller.user_id)
+            if (workspace := _workspace_asked()) is not None:
+                g.principal.roles[workspace] = caller.roles  # read with the credentials
     return g.principal
 
 

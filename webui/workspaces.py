@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, or_, select
@@ -64,6 +65,7 @@ def roles_of(workspace: str, username: str) -> frozenset[str]:
     return frozenset(role for text in rows for role in text.split(","))
 
 
+@cache
 def _roles_statement() -> Any:
     return select(Membership.roles).where(
         Membership.workspace == bindparam("workspace"),
