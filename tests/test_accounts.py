@@ -339,3 +339,31 @@ def test_only_allowed_hosts_are_answered(client, host, status):
     assert api.status_code == status
     if status == 400:
         assert api.get_json() == {"detail": "Host not allowed"}
+
+
+@pytest.mark.parametrize("path, form", [
+    ("/account/tokens", {"label": "ci"}),
+    ("/account/tokens/revoke", {"label": "t"}),
+    ("/new-workspace", {"name": "lab"}),
+    ("/workspaces/team/members", {"principal": "bob", "roles": "Viewer"}),
+    ("/workspaces/team/members/change", {"principal": "alice", "roles": "Viewer"}),
+    ("/workspaces/team/members/remove", {"principal": "alice"}),
+])
+def test_every_new_form_needs_the_csrf_token(app, client, path, form):
+    """A signed-in Admin's form posted without its CSRF token: 400, and nothing changes."""
+    make_user(app, "alice", admin=True)
+    make_user(app, "bob")
+    with app.app_context():
+        workspaces.create_workspace("team", None, "alice")
+        accounts.create_token(accounts.get_user("alice"), "t")
+    sign_in(client, "alice")
+
+    def state() -> tuple:
+        with app.app_context():
+            return (len(accounts.list_tokens(accounts.get_user("alice"))),
+                    workspaces.get_workspace("lab"),
+                    [(m.principal, m.roles) for m in workspaces.members("team")])
+
+    before = state()
+    assert client.post(path, data=form).status_code == 400
+    assert state() == before
