@@ -428,3 +428,20 @@ def test_auth_off_ignores_authorization_and_records_local(tmp_path):
         notice = every(client.get(path), ".auth-off")
         assert notice and "anyone who can reach this server can change anything" in \
             notice[0].get_text(), path
+
+
+# --- sign-in off: the 'auth off' column ---------------------------------------------------------
+
+OFF = pytest.mark.parametrize("app_config", [{"WEBUI_AUTH": "off"}], ids=["auth-off"])
+
+
+@OFF
+@pytest.mark.parametrize("route", [*ADAPTER_ROUTES, *ENTITY_ROUTES])
+def test_with_sign_in_off_every_route_answers_as_for_a_platform_admin(app, client, team, route):
+    """Sign-in off: anyone may do everything as 'local'; an Authorization header, even a bad
+    one, is ignored."""
+    method, path, body = {**ADAPTER_ROUTES, **ENTITY_ROUTES}[route]
+    expected = {**ADAPTER_TABLE, **ENTITY_TABLE}[route]["platform"]
+    url = (ENTITIES if route in ENTITY_ROUTES else API) + path.format(ws="team", member="vic")
+    response = client.open(url, method=method, json=body, headers=team.headers("bad"))
+    assert response.status_code == expected, response.get_data(as_text=True)
