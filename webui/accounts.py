@@ -15,13 +15,13 @@ from typing import Any, NamedTuple
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import and_, bindparam, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import rules
 from .database import one_writer
 from .extensions import db
-from .models import ApiToken, LoginFailure, LoginSession, Membership, User
+from .models import ApiToken, LoginFailure, LoginSession, User
 from .queries import utcnow
 
 TOKEN_PREFIX = "wui_"
@@ -145,22 +145,13 @@ def start_session(user: User) -> str:
     return key
 
 
-@cache
-def _session_statement() -> Any:
-    return _with_roles(
-        select(User.id, User.username, User.is_platform_admin)
-        .select_from(LoginSession).join(User, LoginSession.user_id == User.id)
-        .where(LoginSession.key_hash == bindparam("digest"), User.disabled.is_(False)))
-
-
 def session_caller(key: str, workspace: str | None) -> Caller | None:
     """Who a sign-in session acts for, if it still exists and its user is enabled."""
-    rows = db.session.connection().execute(_session_statement(), {
-        "digest": digest(key), "workspace": workspace}).all()
-    if not rows:
+    rows = _run(_SESSION_SQL, workspace, digest(key))
+    if not rows or rows[0][3]:  # no such session, or its user is disabled
         return None
-    user_id, username, platform_admin, _ = rows[0]
-    return Caller(user_id, username, platform_admin, False, _roles(rows))
+    user_id, username, platform_admin = rows[0][:3]
+    return Caller(user_id, username, bool(platform_admin), False, _roles(rows))
 
 
 def end_session(key: str) -> None:
@@ -249,23 +240,45 @@ class Caller(NamedTuple):
     roles: frozenset[str]  # in the request's workspace (their own and those of '*')
 
 
-def _with_roles(statement: Any) -> Any:
-    """``statement`` with the caller's bindings in ``:workspace`` joined on (one row each)."""
-    return statement.add_columns(Membership.roles).outerjoin(Membership, and_(
-        Membership.workspace == bindparam("workspace"),
-        Membership.principal.in_([User.username, rules.EVERYONE])))
+# Every request with credentials runs one of these two lookups, so they go straight to the
+# database driver: through SQLAlchemy's statement machinery each cost four times as much (about
+# 90 µs against 25 on SQLite), a fifth of a whole list request. Each reads the user and, joined
+# on, their own and '*''s roles in the workspace the request names: one indexed lookup.
+_ROLES_JOIN = (
+    "LEFT OUTER JOIN workspace_members ON workspace_members.workspace = ? "
+    "AND workspace_members.principal IN (users.username, '*')")
+_SESSION_SQL = (
+    "SELECT users.id, users.username, users.is_platform_admin, users.disabled, "
+    "workspace_members.roles FROM login_sessions "
+    "JOIN users ON users.id = login_sessions.user_id " + _ROLES_JOIN +
+    " WHERE login_sessions.key_hash = ?")
+_TOKEN_SQL = (
+    "SELECT users.id, users.username, users.is_platform_admin, users.disabled, api_tokens.id, "
+    "api_tokens.read_only, api_tokens.expires_at, api_tokens.last_used_at, "
+    "workspace_members.roles FROM api_tokens "
+    "JOIN users ON users.id = api_tokens.user_id " + _ROLES_JOIN +
+    " WHERE api_tokens.token_hash = ?")
 
 
-@cache
-def _token_statement() -> Any:
-    return _with_roles(
-        select(User.id, User.username, User.is_platform_admin, User.disabled, ApiToken.id,
-               ApiToken.read_only, ApiToken.expires_at, ApiToken.last_used_at)
-        .select_from(ApiToken).join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == bindparam("digest")))
+def _run(sql: str, workspace: str | None, key_digest: str) -> list[tuple]:
+    """One of the lookups above, on the session's connection, through the driver itself."""
+    connection = db.session.connection()
+    if connection.dialect.paramstyle != "qmark":  # psycopg: %s
+        sql = sql.replace("?", "%s")
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql, (workspace, key_digest))
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
-def _roles(rows: list[Any]) -> frozenset[str]:
+def _time(value: datetime | str | None) -> datetime | None:
+    """A stored time as the driver hands it back (SQLite: text) as a naive UTC datetime."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _roles(rows: list[tuple]) -> frozenset[str]:
     return frozenset(role for row in rows if row[-1] for role in row[-1].split(","))
 
 
@@ -273,17 +286,17 @@ def token_caller(text: str, workspace: str | None) -> Caller | None:
     """Who a live token acts for; None for an unknown, expired or disowned token."""
     if not text.startswith(TOKEN_PREFIX):
         return None
-    rows = db.session.connection().execute(_token_statement(), {
-        "digest": digest(text), "workspace": workspace}).all()
+    rows = _run(_TOKEN_SQL, workspace, digest(text))
     if not rows:
         return None
     user_id, username, platform_admin, disabled, token_id, read_only, expires, used, _ = rows[0]
+    expires, used = _time(expires), _time(used)
     now = utcnow()
     if disabled or (expires is not None and expires <= now):
         return None
     if used is None or now - used >= LAST_USED_EVERY:
         _mark_used(token_id, now)
-    return Caller(user_id, username, platform_admin, read_only, _roles(rows))
+    return Caller(user_id, username, bool(platform_admin), bool(read_only), _roles(rows))
 
 
 def _mark_used(token_id: int, now: datetime) -> None:
