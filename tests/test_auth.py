@@ -7,15 +7,18 @@ nothing in the database.
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from conftest import API, valid_body
 from htmlquery import every
 from sqlalchemy import text, update
 
-from webui import accounts, queries, rules, workspaces
+from webui import accounts, create_app, queries, rules, workspaces
 from webui.extensions import db
 from webui.models import ApiToken
 
@@ -80,9 +83,37 @@ def _checked(body: dict, workspace: str) -> dict:
     return values
 
 
+@pytest.fixture(scope="session")
+def team_template(tmp_path_factory) -> tuple[Path, Team] | None:
+    """On SQLite, the cast made once in a database file that each test gets a copy of (a
+    team costs some thirty durable commits); on PostgreSQL, None: each test makes its own."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        return None
+    folder = tmp_path_factory.mktemp("team")
+    path = folder / "team.sqlite3"
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+                      "SECRET_KEY": "test-secret", "INSTANCE_PATH": str(folder / "instance"),
+                      "WEBUI_AUTH": "on", "PASSWORD_COST": {"time_cost": 1, "memory_cost": 64}})
+    cast = make_team(app)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()  # the last connection closes: the file holds everything
+    return path, cast
+
+
 @pytest.fixture
-def team(app) -> Team:
-    return make_team(app)
+def database_url(tmp_path, team_template) -> str:
+    """A copy of the team's database (SQLite), or the server TEST_DATABASE_URL names."""
+    if team_template is None:
+        return os.environ["TEST_DATABASE_URL"]
+    path = tmp_path / "test.sqlite3"
+    shutil.copyfile(team_template[0], path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def team(app, team_template) -> Team:
+    return team_template[1] if team_template else make_team(app)
 
 
 def snapshot(app) -> dict[str, list]:
@@ -411,8 +442,6 @@ def test_the_openapi_document_covers_the_new_routes_and_the_bearer_scheme(client
 
 def test_auth_off_ignores_authorization_and_records_local(tmp_path):
     """With sign-in off every request acts as 'local', whatever Authorization it carries."""
-    from webui import create_app
-
     app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path),
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'off.sqlite3'}"})
     client = app.test_client()
