@@ -16,13 +16,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from . import rules
 from .database import one_writer
 from .extensions import db
 from .models import ApiToken, LoginFailure, LoginSession, User
-from .queries import utcnow
+from .queries import insert_new, utcnow
 
 TOKEN_PREFIX = "wui_"
 LAST_USED_EVERY = timedelta(minutes=1)  # a token's last use is written at most this often
@@ -90,13 +89,8 @@ def create_user(username: str, password: str, platform_admin: bool = False) -> U
         raise AccountError(problem.msg)
     user = User(username=username, password_hash=hash_password(password),
                 is_platform_admin=platform_admin, disabled=False, created_at=utcnow())
-    db.session.add(user)
-    try:
-        with one_writer():
-            db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise AccountError(f"User '{username}' already exists") from None
+    if not insert_new(user):
+        raise AccountError(f"User '{username}' already exists")
     return user
 
 
@@ -204,13 +198,8 @@ def create_token(user: User, label: str, expires_in_days: int | None = None,
         prefix=text[len(TOKEN_PREFIX):len(TOKEN_PREFIX) + 8], read_only=read_only,
         created_at=now, last_used_at=None,
         expires_at=None if expires_in_days is None else now + timedelta(days=expires_in_days))
-    db.session.add(token)
-    try:
-        with one_writer():
-            db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise AccountError(f"A token labelled '{label}' already exists") from None
+    if not insert_new(token):
+        raise AccountError(f"A token labelled '{label}' already exists")
     return text, token
 
 

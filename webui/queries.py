@@ -126,6 +126,19 @@ def create_adapter(workspace: str, values: dict[str, Any], actor: str = LOCAL) -
     return Adapter(id=result.inserted_primary_key[0], **row)
 
 
+def insert_new(*records: Any) -> bool:
+    """Store new rows in one transaction; False, with nothing stored, when one of them would
+    break a unique constraint (a taken name)."""
+    db.session.add_all(records)
+    try:
+        with one_writer():
+            db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    return True
+
+
 def get_adapter(workspace: str, name: str, model: str | None = None) -> Adapter | None:
     """One adapter, or None; with ``model``, only if it belongs to that model."""
     statement = select(Adapter).where(Adapter.workspace == workspace, Adapter.name == name)

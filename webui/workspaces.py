@@ -7,14 +7,13 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from . import rules
 from .database import one_writer
 from .extensions import db
 from .listing import ListQuery
 from .models import Membership, User, Workspace, WorkspaceModel
-from .queries import Page, utcnow
+from .queries import Page, insert_new, utcnow
 
 
 class WorkspaceError(Exception):
@@ -149,16 +148,10 @@ def create_workspace(name: str, description: str | None, actor: str) -> Workspac
     workspace = Workspace(name=name, id=str(uuid.uuid4()), description=description,
                           adapter_count=0, created_at=now, updated_at=now, created_by=actor,
                           updated_by=actor)
-    db.session.add(workspace)
-    if actor != rules.LOCAL:
-        db.session.add(Membership(workspace=name, principal=actor, roles="Admin",
-                                  granted_at=now, granted_by=actor))
-    try:
-        with one_writer():
-            db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise WorkspaceError(409, f"Workspace '{name}' already exists") from None
+    admin = [] if actor == rules.LOCAL else [Membership(
+        workspace=name, principal=actor, roles="Admin", granted_at=now, granted_by=actor)]
+    if not insert_new(workspace, *admin):
+        raise WorkspaceError(409, f"Workspace '{name}' already exists")
     return workspace
 
 

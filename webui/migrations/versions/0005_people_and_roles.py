@@ -30,6 +30,7 @@ def upgrade():
     op.add_column("workspaces", sa.Column("created_at", sa.DateTime(), nullable=True))
     _backfill_workspaces()
     _create_people_tables()
+    _create_credential_tables()
 
 
 def _backfill_workspaces():
@@ -64,6 +65,9 @@ def _create_people_tables():
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("username"),
     )
+
+
+def _create_credential_tables():
     op.create_table(
         "login_sessions",
         sa.Column("key_hash", sa.String(64), nullable=False),
