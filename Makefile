@@ -77,7 +77,8 @@ test-fast: $(VENV)/.test
 	TEST_DATABASE_URL= $(PY) -m pytest -m "not browser and not slow" -n auto $(PYTEST_ARGS)
 
 ## bench: the benchmark, kept out of `make test`: 1 000, 100 000 and 1 000 000 adapters under
-## gunicorn, driven by wrk on 127.0.0.1, against a raw-sqlite3 baseline; writes bench/RESULTS.md
+## gunicorn, driven by wrk on 127.0.0.1, against a raw-sqlite3 baseline, and list and create with
+## sign-in on (a Bearer token on every request) against sign-in off; writes bench/RESULTS.md
 ## and bench/results/latest.json (e.g. make bench BENCH_ARGS='--sizes 1000,100000 --seconds 3');
 ## BENCH_DB=postgresql: against a throwaway PostgreSQL server instead, into bench/RESULTS-postgresql.md
 BENCH_DB ?= sqlite

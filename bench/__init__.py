@@ -11,7 +11,12 @@ For each size (default 1 000, 100 000 and 1 000 000 adapters) it
    measures each request kind with ``wrk`` for a fixed time (requests/s, p50/p95/p99);
 3. serves a copy of the same files with the baseline (``bench/baseline.py``: Flask + raw
    sqlite3, same schema, indexes and pragmas) under the same gunicorn settings and measures
-   its create and list, so every figure also stands as a ratio to it.
+   its create and list, so every figure also stands as a ratio to it;
+4. serves a third copy, given a non-admin Editor and an API token by the app's own functions,
+   with ``WEBUI_AUTH=on``, and measures API list page 1 and create there with
+   ``Authorization: Bearer <token>`` on every request, in rounds alternating with the same
+   requests on the sign-in off server (``bench/signin.py``): the ratio, on over off, is the
+   price of signing in.
 
 The figures go to ``bench/results/latest.json`` and ``bench/RESULTS.md`` (with the targets,
 met or missed and by how much). Only the Python standard library (and the app, to create the
@@ -22,14 +27,15 @@ TEST_DATABASE_URL`` under ``tests/with-postgres.sh``) the same request kinds are
 PostgreSQL instead: for each size and layout the app's tables are dropped, made again by
 ``webui.create_app``, loaded with psycopg's COPY (never cached), their counter tables filled
 and the database analysed; then the app alone is served (there is no raw-psycopg baseline, so
-the figures are absolute and the baseline-ratio targets are skipped). Its figures go to
-``bench/results/latest-postgresql.json`` and ``bench/RESULTS-postgresql.md``.
+the figures are absolute and the baseline-ratio targets are skipped; nor is there a sign-in
+run). Its figures go to ``bench/results/latest-postgresql.json`` and
+``bench/RESULTS-postgresql.md``.
 
 The modules: ``cli`` (the options and the run), ``runner`` (one size: seed, serve, measure),
 ``seed`` and ``postgres`` (the seeded databases), ``servers`` (gunicorn and plain HTTP),
-``load`` (the request kinds and wrk), ``targets`` (ratios and the issue's targets), ``report``
-(the machine, ``RESULTS.md``), ``baseline`` (the baseline app). ``bench/run.py`` and
-``python -m bench`` both run ``cli.main``.
+``load`` (the request kinds and wrk), ``signin`` (sign-in on against off), ``targets``
+(ratios and the issue's targets), ``report`` (the machine, ``RESULTS.md``), ``baseline`` (the
+baseline app). ``bench/run.py`` and ``python -m bench`` both run ``cli.main``.
 """
 
 from __future__ import annotations

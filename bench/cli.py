@@ -38,6 +38,10 @@ def _parser(prog: str | None) -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default: 2)")
     parser.add_argument("--connections", type=int, default=8,
                         help="wrk connections (default: %(default)s)")
+    parser.add_argument("--signin-rounds", type=int, default=4,
+                        help="rounds of API list page 1 and create on each of two more app "
+                             "servers, sign-in off and on, in turn (0: no sign-in comparison; "
+                             "SQLite only; default: %(default)s)")
     parser.add_argument("--request-timeout", type=int, default=10,
                         help="wrk's per-request timeout in seconds (default: %(default)s)")
     where = parser.add_mutually_exclusive_group()
@@ -77,6 +81,10 @@ def parse_args(argv: list[str] | None, prog: str | None = None) -> argparse.Name
         parser.error("sizes must be positive")
     if args.seconds < 1 or args.warmup < 0 or args.request_timeout < 1:
         parser.error("wrk takes whole seconds: --seconds >= 1, --warmup >= 0")
+    if args.signin_rounds < 0:
+        parser.error("--signin-rounds must be 0 or more")
+    if postgres:  # the sign-in run serves a provisioned copy of a seeded file
+        args.signin_rounds = 0
     if shutil.which("wrk") is None:
         parser.error("wrk is not installed (make bench installs it)")
     args.work_file = None if postgres else database_path(args.database_url)
@@ -124,6 +132,7 @@ def new_report(args: argparse.Namespace) -> dict[str, Any]:
                      "sizes": args.sizes, "seconds": args.seconds, "warmup": args.warmup,
                      "workers": args.workers, "threads": args.threads,
                      "connections": args.connections, "request_timeout_s": args.request_timeout,
+                     "signin_rounds": args.signin_rounds,
                      "page_size": PAGE_SIZE, "seed_version": SEED_VERSION,
                      "spread_workspace_measured": SPREAD_MEASURED},
         "results": {},

@@ -43,7 +43,8 @@ function done(summary, latency, requests)
 end
 """
 
-# Unique names per request: the run's tag, the wrk thread's id and a counter.
+# Unique names per request: the run's tag, the wrk thread's id and a counter; the headers are
+# wrk.headers (JSON, and whatever the kind adds, such as a Bearer token).
 LUA_CREATE = r"""
 local threads = 0
 function setup(thread)
@@ -56,13 +57,14 @@ local types = {"lora", "qlora", "dpo", "p_tuning", "all_weights", "kto", "dora",
 function init(args)
   if args[1] then tag = args[1] end
 end
+wrk.headers["Content-Type"] = "application/json"
 function request()
   counter = counter + 1
   local body = string.format('{"name": "new-%s-%d-%d", "model": "llama-3-8b", ' ..
     '"fileset": "dataset-%04d", "finetuning_type": "%s", ' ..
     '"description": "Created by the benchmark", "enabled": true}',
     tag, id, counter, counter % 1000, types[counter % #types + 1])
-  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+  return wrk.format("POST", nil, wrk.headers, body)
 end
 """
 
@@ -81,16 +83,15 @@ class Kind:
     create: bool = False
 
     def lua(self) -> str:
-        """The wrk script that sends this request and prints the figures."""
-        if self.create:
-            return LUA_CREATE + LUA_DONE
-        lines = [f"wrk.method = {_lua_string(self.method)}"]
+        """The wrk script that sends this request (with its headers) and prints the figures."""
+        lines = [f"wrk.headers[ {_lua_string(name)} ] = {_lua_string(value)}"
+                 for name, value in self.headers.items()]
+        if self.create:  # its requests are made in Lua, from ``wrk.headers``
+            return "\n".join(lines) + "\n" + LUA_CREATE + LUA_DONE
+        lines.append(f"wrk.method = {_lua_string(self.method)}")
         if self.body is not None:
             lines.append(f"wrk.body = {_lua_string(self.body)}")
-        for name, value in self.headers.items():
-            lines.append(f"wrk.headers[ {_lua_string(name)} ] = {_lua_string(value)}")
         return "\n".join(lines) + "\n" + LUA_DONE
-
 
 
 def _lua_string(text: str) -> str:

@@ -33,6 +33,17 @@ SQLITE_RATIOS = (
     "every read against the baseline's list page 1 in the same layout); *p50 ÷ baseline* is the "
     "same for the median latency. Raw figures, with error counts and the machine details: "
     "`bench/results/latest.json` (not committed).")
+SIGNIN_METHOD = (
+    "*Sign-in on against off*: after the figures above, two more copies of the same seeded file "
+    "are served by two more app servers, twins but for `WEBUI_AUTH`: off, and on, whose copy "
+    "was first given, through the app's own functions before gunicorn started, a user who is "
+    "not a platform admin, the Editor role in the measured workspace and an API token. API list "
+    "page 1, and API create where it is measured (one workspace), are measured on the twins in "
+    "turn, {rounds} rounds each, the pairs ordered off-on, on-off, off-on, … so neither side is "
+    "always first; every request to the sign-in server carries `Authorization: Bearer <token>`, "
+    "and only each twin's first round has a warm-up. *on ÷ off* is the median of the on rounds' "
+    "throughput over the median of the off rounds'; *pairs* are each pair's own ratio, a "
+    "measure of the noise.")
 POSTGRES_METHOD = (
     "For every size and layout the app's tables are dropped, made again by `webui.create_app` "
     "(the app's schema and indexes), loaded with `COPY` (the app's indexes built after the "
@@ -43,6 +54,9 @@ POSTGRES_NO_BASELINE = (
     "so the figures are absolute (the ratio columns are –) and the baseline-ratio targets are "
     "skipped; the latency targets are kept. Raw figures: `bench/results/latest-postgresql.json` "
     "(not committed). SQLite figures: [`RESULTS.md`](RESULTS.md).")
+SIGNIN_HEAD = ["| request | layout | off req/s | on req/s | on ÷ off | pairs | p50 off → on "
+               "| p95 off → on | errors off / on |",
+               "|---|---|--:|--:|--:|--:|--:|--:|--:|"]
 TABLE_HEAD = ["| request | layout | req/s | p50 | p95 | p99 | × baseline | p50 ÷ baseline "
               "| n | errors |",
               "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
@@ -143,6 +157,7 @@ def _heading_sqlite(report: dict) -> list[str]:
         "",
         SQLITE_RATIOS,
         "",
+        *([SIGNIN_METHOD.format(rounds=s["signin_rounds"]), ""] if s.get("signin_rounds") else []),
     ]
 
 
@@ -201,7 +216,28 @@ def _size_section(size: str, per_size: dict, postgres: bool) -> list[str]:
         for layout, seed in per_size["seed"].items())
     return [f"## {spaced(size)} adapters", "", *TABLE_HEAD,
             *(_row(figures, layout) for figures, layout in rows),
-            "", f"{'Database' if postgres else 'Files'}: {seeds}.", ""]
+            "", f"{'Database' if postgres else 'Files'}: {seeds}.", "",
+            *_signin_table(per_size.get("signin", {}))]
+
+
+def _signin_table(signin: dict) -> list[str]:
+    """One size's sign-in comparison: each request kind, off against on."""
+    if not signin:
+        return []
+    lines = ["Sign-in on (a non-admin Editor's Bearer token on every request) against sign-in "
+             "off, alternating rounds:", "", *SIGNIN_HEAD]
+    for layout in (ONE, SPREAD):
+        for figures in signin.get(layout, {}).values():
+            pairs = ", ".join("–" if pair is None else f"{pair:.2f}"
+                              for pair in figures["pair_ratios"])
+            lines.append(
+                f"| {figures['label']} | {LAYOUT_LABELS[layout]} | "
+                f"{_cell(figures['off_rps'], 1)} | {_cell(figures['on_rps'], 1)} | "
+                f"**{figures['rps_ratio']:.2f}** | {pairs} | "
+                f"{_cell(figures['off_p50_ms'])} → {_cell(figures['on_p50_ms'])} | "
+                f"{_cell(figures['off_p95_ms'])} → {_cell(figures['on_p95_ms'])} | "
+                f"{figures['off_errors']} / {figures['on_errors']} |")
+    return [*lines, ""]
 
 
 def _targets_section(report: dict, postgres: bool) -> list[str]:
@@ -214,6 +250,9 @@ def _targets_section(report: dict, postgres: bool) -> list[str]:
     loads = [figures["loadavg_1m_before"] for per_size in report["results"].values()
              for side in ("app", "baseline") for kinds in per_size[side].values()
              for figures in kinds.values() if "loadavg_1m_before" in figures]
+    loads += [figures["loadavg_1m_before"] for per_size in report["results"].values()
+              for kinds in per_size.get("signin", {}).values() for compared in kinds.values()
+              for figures in compared["off"] + compared["on"]]
     load = f"{min(loads):.1f}–{max(loads):.1f}" if loads else "?"
     lines += ["", f"{met} of {len(report['targets'])} met"
               + (" (the baseline-ratio targets are skipped: no PostgreSQL baseline)"
