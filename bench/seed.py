@@ -35,7 +35,10 @@ COUNTER_TABLES = {
                         "SELECT workspace, model, COUNT(*) FROM adapters GROUP BY workspace, model",
 }
 # Tables the seeding knows need nothing (or are the app's own bookkeeping).
-KNOWN_TABLES = {"adapters", "alembic_version", *COUNTER_TABLES}
+# People and their credentials start empty on purpose (sign-in off needs none; the sign-in
+# rounds add their own user), and so do workspace memberships.
+PEOPLE_TABLES = ("users", "login_sessions", "api_tokens", "login_failures", "workspace_members")
+KNOWN_TABLES = {"adapters", "alembic_version", *COUNTER_TABLES, *PEOPLE_TABLES}
 
 # The app's own indexes on the adapters (those SQLite makes for constraints have no SQL).
 ADAPTER_INDEXES = ("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
