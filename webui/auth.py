@@ -31,7 +31,17 @@ from .permissions import LOCAL, Principal
 
 MODES = ("off", "on")
 bp = Blueprint("auth", __name__)
-login_manager = LoginManager()
+
+
+class _LoginManager(LoginManager):
+    """Flask-Login, minus its session protection: sessions are ended on the server instead
+    (see SignedIn), so it need not hash the client's address and agent on every request."""
+
+    def _session_protection_failed(self) -> bool:
+        return False
+
+
+login_manager = _LoginManager()
 
 
 class SignedIn(UserMixin):
@@ -203,7 +213,6 @@ def init_app(app: Flask) -> None:
     if mode not in MODES:
         raise SystemExit(f"WEBUI_AUTH must be one of: {', '.join(MODES)} (not {mode!r})")
     login_manager.init_app(app)
-    login_manager.session_protection = None  # sessions are ended on the server instead
     app.before_request(check_host)
     app.before_request(gate)
     app.context_processor(template_globals)
