@@ -99,14 +99,20 @@ def test_a_database_at_an_older_version_upgrades_on_start(app, create):
         db.engine.dispose()
 
 
-def test_migrations_build_the_same_schema_as_the_models(app):
-    """Upgrading an empty database step by step gives exactly the tables the models declare."""
+def upgrade_from_nothing(app) -> None:
+    """Empty the database, then build it again by running every migration in turn."""
     with app.app_context():
         db.session.remove()
         db.drop_all()
         db.session.execute(text("DROP TABLE alembic_version"))
         db.session.commit()
         flask_migrate.upgrade()
+
+
+def test_migrations_build_the_same_schema_as_the_models(app):
+    """Upgrading an empty database step by step gives exactly the tables the models declare."""
+    upgrade_from_nothing(app)
+    with app.app_context():
         with db.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={
                 "include_name": lambda name, kind, _: (
@@ -132,12 +138,7 @@ def _name_index_ddl(app) -> list[str]:
 def test_migrated_name_index_is_the_one_the_models_make(app):
     """The frozen DDL of migration 0003 makes the same index and triggers as a new database."""
     made = _name_index_ddl(app)
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.session.execute(text("DROP TABLE alembic_version"))
-        db.session.commit()
-        flask_migrate.upgrade()
+    upgrade_from_nothing(app)
     assert sum(sql.startswith("CREATE TRIGGER") for sql in made) == 3
     assert _name_index_ddl(app) == made
 

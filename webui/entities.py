@@ -21,8 +21,8 @@ def _body_field(body: dict[str, Any], field: str, check, errors: list,
                 required: bool = False) -> Any:
     """One field of a JSON object through its check, keeping a 422 entry per problem."""
     if field not in body and required:
-        errors.append(rules.error_entry(("body", field), rules.Violation(
-            f"{rules.LABELS.get(field, field)} is required", "missing")))
+        errors.append(rules.error_entry(("body", field),
+                                        rules.required(rules.LABELS.get(field, field))))
         return None
     value = body.get(field)
     if problem := check(value):
@@ -33,9 +33,8 @@ def _body_field(body: dict[str, Any], field: str, check, errors: list,
 def _checked(parse) -> Any:
     """The JSON object body, read by ``parse(body, errors)``; 422 with every problem found."""
     body = read_json()
-    if not isinstance(body, dict):
-        raise ApiError(422, [rules.error_entry(("body",), rules.Violation(
-            "Request body must be a JSON object", "dict_type"))])
+    if problem := rules.object_problem(body):
+        raise ApiError(422, problem)
     errors: list[dict[str, Any]] = []
     values = parse(body, errors)
     if errors:
@@ -132,8 +131,8 @@ def _principal(body: Any, errors: list) -> str | None:
         return None
     principal = rules.normalise_username(principal)
     if not workspaces.known_principal(principal):
-        errors.append(rules.error_entry(("body", "principal"), rules.Violation(
-            f"Principal '{principal}' is not a known user or '*'", "value_error")))
+        errors.append(rules.error_entry(("body", "principal"),
+                                        rules.unknown_principal(principal)))
     return principal
 
 

@@ -231,7 +231,7 @@ def _name_contains(term: str) -> tuple[Any, bool]:
 
 # What each filter operator means, as a clause on a column ('$like' is below: the name has
 # its own index).
-_CLAUSES = {
+FILTER_CLAUSES = {
     "$eq": operator.eq,
     "$in": lambda column, values: column.in_(values),
     "$nin": lambda column, values: or_(column.is_(None), column.not_in(values)),
@@ -255,7 +255,7 @@ def _filter_clauses(conditions: dict[str, dict[str, Any]]) -> tuple[list[Any], b
             elif name == "$like":
                 clause = _contains(column, value)
             else:
-                clause = _CLAUSES[name](column, value)
+                clause = FILTER_CLAUSES[name](column, value)
             clauses.append(clause)
     return clauses, narrowed
 

@@ -105,7 +105,8 @@ def hint(field: str, workspace: str = "") -> str | None:
     return HINTS[field].format(workspace=workspace) if field in HINTS else None
 
 
-def _required(label: str) -> Violation:
+def required(label: str) -> Violation:
+    """The message of a missing required field."""
     return Violation(f"{label} is required", "missing")
 
 
@@ -127,7 +128,7 @@ def _required_text(value: object, label: str, most: int | None = None) -> Violat
     if problem := text_problem(value, label):
         return problem
     if value == "":
-        return _required(label)
+        return required(label)
     if most is not None and len(value) > most:
         return Violation(f"{label} must be at most {most} characters long", "string_too_long")
     return None
@@ -292,7 +293,7 @@ def _check_positive_int(value: object, label: str) -> Violation | None:
 def check_lora_rank(value: object) -> Violation | None:
     """The LoRA rank: a whole number of at least 1 (required when LoRA settings are given)."""
     if value is None:
-        return _required(LABELS["rank"])
+        return required(LABELS["rank"])
     return _check_positive_int(value, LABELS["rank"])
 
 
@@ -336,7 +337,8 @@ def decode_json(raw: bytes) -> tuple[Any, list[dict[str, Any]]]:
     return None, [error_entry(("body",), problem)]
 
 
-def _object_problem(body: object) -> list[dict[str, Any]]:
+def object_problem(body: object) -> list[dict[str, Any]]:
+    """The 422 entry of a body that is not a JSON object (none when it is)."""
     if isinstance(body, dict):
         return []
     return [error_entry(("body",), Violation("Request body must be a JSON object", "dict_type"))]
@@ -391,7 +393,7 @@ class _BodyFields:
     def required(self, field: str, check: Callable[[object], Violation | None]) -> Any:
         """A field that must be present and pass its check."""
         if field not in self.body:
-            self.errors.append(error_entry(("body", field), _required(LABELS[field])))
+            self.errors.append(error_entry(("body", field), required(LABELS[field])))
             return None
         return self.optional(field, check)
 
@@ -420,7 +422,7 @@ def parse_create(
 
     With ``model_from_path`` (the nested route) the body has no ``model``: the path gives it.
     """
-    if errors := _object_problem(body):
+    if errors := object_problem(body):
         return None, errors
     assert isinstance(body, dict)
     fields = _BodyFields(body)
@@ -450,7 +452,7 @@ def parse_create(
 
 def parse_patch(body: object) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """Check a PATCH body: only description, enabled and fileset; null or missing means keep."""
-    if errors := _object_problem(body):
+    if errors := object_problem(body):
         return None, errors
     assert isinstance(body, dict)
     values: dict[str, Any] = {}
@@ -530,6 +532,11 @@ def check_password(value: object) -> Violation | None:
         return Violation(f"{label} must be at least {PASSWORD_MIN} characters long",
                          "string_too_short")
     return None
+
+
+def unknown_principal(principal: str) -> Violation:
+    """A principal that breaks no rule but names no user."""
+    return Violation(f"Principal '{principal}' is not a known user or '*'", "value_error")
 
 
 def check_principal(value: object) -> Violation | None:

@@ -54,8 +54,7 @@ def add_member(workspace: str):
     record = _workspace_or_404(workspace)
     form = MemberForm(request.form)
     if form.validate() and not workspaces.known_principal(form.principal.data):
-        form.principal.errors.append(
-            f"Principal '{form.principal.data}' is not a known user or '*'")
+        form.principal.errors.append(rules.unknown_principal(form.principal.data).msg)
     if form.errors:
         return _members_page(record, form, 422)
     return _change(workspace, form.principal.data, form.roles.data, add=True)

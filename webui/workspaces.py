@@ -6,14 +6,14 @@ import uuid
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, select
 
 from . import rules
 from .database import one_writer
 from .extensions import db
 from .listing import ListQuery
 from .models import Membership, User, Workspace, WorkspaceModel
-from .queries import Page, insert_new, utcnow
+from .queries import FILTER_CLAUSES, Page, insert_new, utcnow
 
 
 class WorkspaceError(Exception):
@@ -103,35 +103,12 @@ def list_workspaces(username: str | None, query: ListQuery | None = None) -> Pag
     return Page(list(rows), total, query.page, query.page_size)
 
 
-_NAME_OPERATORS = {
-    "$eq": lambda value: Workspace.name == value,
-    "$like": lambda value: Workspace.name.icontains(value, autoescape=True),
-    "$in": lambda value: Workspace.name.in_(value),
-    "$nin": lambda value: Workspace.name.not_in(value),
-}
-
-
 def _name_filter(conditions: dict[str, dict[str, Any]]) -> list[Any]:
-    clauses = []
-    for field, operators in conditions.items():
-        for operator, value in operators.items():
-            if field == "name":
-                clauses.append(_NAME_OPERATORS[operator](value))
-            else:  # a time range
-                column = getattr(Workspace, field)
-                clauses.append(_TIME_OPERATORS[operator](column, value))
-    return clauses
-
-
-_TIME_OPERATORS = {
-    "$eq": lambda column, value: column == value,
-    "$gt": lambda column, value: column > value,
-    "$gte": lambda column, value: column >= value,
-    "$lt": lambda column, value: column < value,
-    "$lte": lambda column, value: column <= value,
-    "$in": lambda column, value: column.in_(value),
-    "$nin": lambda column, value: or_(column.is_(None), column.not_in(value)),
-}
+    """The WHERE terms of a workspace list filter, through the adapters list's operators."""
+    return [Workspace.name.icontains(value, autoescape=True) if operator == "$like"
+            else FILTER_CLAUSES[operator](getattr(Workspace, field), value)
+            for field, operators in conditions.items()
+            for operator, value in operators.items()]
 
 
 def members(workspace: str) -> list[Membership]:
