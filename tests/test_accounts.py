@@ -367,3 +367,16 @@ def test_every_new_form_needs_the_csrf_token(app, client, path, form):
     before = state()
     assert client.post(path, data=form).status_code == 400
     assert state() == before
+
+
+@pytest.mark.parametrize("allowed, host, status", [
+    ("registry.example.com", "registry.example.com", 200),
+    ("registry.example.com", "localhost", 400),
+    ("*", "anything.example", 200),
+])
+def test_allowed_hosts_is_a_setting(app, client, allowed, host, status):
+    """WEBUI_ALLOWED_HOSTS names the hosts served (a real name, or '*' for any)."""
+    from webui.config import allowed_hosts
+
+    app.config["WEBUI_ALLOWED_HOSTS"] = allowed_hosts(allowed)
+    assert client.get("/apis/auth/discovery", headers={"Host": host}).status_code == status
