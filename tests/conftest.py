@@ -105,6 +105,20 @@ def database_url(tmp_path, empty_database) -> str:
 
 
 @pytest.fixture
+def server_database_url(tmp_path, database_url) -> Iterator[str]:
+    """For a real server (tests/servers.py): a SQLite file it makes itself on first start, or a
+    new database of its own on TEST_DATABASE_URL's server, dropped afterwards."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        yield f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+        return
+    from servers import drop_postgres_database, new_postgres_database
+
+    url = new_postgres_database(database_url)
+    yield url
+    drop_postgres_database(url)
+
+
+@pytest.fixture
 def app_config() -> dict[str, object]:
     """Settings a test module adds to the app's: override this fixture to change them."""
     return {}

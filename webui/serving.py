@@ -1,0 +1,18 @@
+"""How `make serve` runs the app: gunicorn's settings, read with ``-c python:webui.serving``.
+
+Each worker is a gevent worker: a connection costs a greenlet, not a process, so clients that
+send their request slowly (or never finish it) cannot hold every worker while others wait.
+The app's own waits (for the SQLite writer lock, for a busy database) are bounded and
+cooperative, so a waiting write never stalls the reads that share its worker.
+"""
+
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
+workers = int(os.environ.get("WORKERS", "4"))
+worker_class = "gevent"
+worker_connections = 1000  # per worker: each is a greenlet waiting on its socket
+timeout = 30  # a worker silent this long is replaced; every wait of the app is far shorter
+graceful_timeout = 20
+keepalive = 5
+control_socket_disable = True
