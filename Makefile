@@ -28,9 +28,9 @@ $(VENV)/.test: $(VENV)/.app
 run: $(VENV)/.app
 	$(VENV)/bin/flask --app webui run --host $(HOST) --port $(PORT)
 
-## serve: production serving with gunicorn, $(WORKERS) workers, bound to 127.0.0.1
+## serve: production serving with gunicorn, $(WORKERS) gevent workers (webui/serving.py), on 127.0.0.1
 serve: $(VENV)/.app
-	$(VENV)/bin/gunicorn -w $(WORKERS) -b $(HOST):$(PORT) --no-control-socket 'webui:create_app()'
+	$(VENV)/bin/gunicorn -c python:webui.serving -w $(WORKERS) -b $(HOST):$(PORT) 'webui:create_app()'
 
 ## browser: Debian's Chromium for the browser tests
 browser:
