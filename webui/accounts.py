@@ -16,15 +16,17 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import OperationalError
 
 from . import rules
-from .database import one_writer
+from .database import Unavailable, one_writer
 from .extensions import db
 from .models import ApiToken, LoginFailure, LoginSession, User
 from .queries import insert_new, utcnow
 
 TOKEN_PREFIX = "wui_"
 LAST_USED_EVERY = timedelta(minutes=1)  # a token's last use is written at most this often
+LAST_USED_WAIT = 0.2  # seconds: a read never waits longer on a busy database to note it
 FAILURES_ALLOWED = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 
@@ -289,10 +291,14 @@ def token_caller(text: str, workspace: str | None) -> Caller | None:
 
 
 def _mark_used(token_id: int, now: datetime) -> None:
-    with one_writer():
-        db.session.execute(update(ApiToken).where(ApiToken.id == token_id)
-                           .values(last_used_at=now))
-        db.session.commit()
+    """Best effort: a busy, full or read-only database must not fail the read it rides on."""
+    try:
+        with one_writer(wait=LAST_USED_WAIT):
+            db.session.execute(update(ApiToken).where(ApiToken.id == token_id)
+                               .values(last_used_at=now))
+            db.session.commit()
+    except (Unavailable, OperationalError):
+        db.session.rollback()
 
 
 def token_summary(token: ApiToken) -> dict[str, Any]:

@@ -26,6 +26,7 @@ _API_DETAILS = {
     404: "Not Found",
     405: "Method Not Allowed",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 
 
@@ -54,6 +55,8 @@ def handle_http_error(error: HTTPException):
     headers = {}
     if error.code == 405 and (allowed := getattr(error, "valid_methods", None)):
         headers["Allow"] = ", ".join(allowed)
+    if retry_after := getattr(error, "retry_after", None):
+        headers["Retry-After"] = str(retry_after)
     if _is_api():
         return json_error(ApiError(error.code or 500, _detail(error), headers))
     page = render_template("error.html", code=error.code, title=error.name,
