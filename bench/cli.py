@@ -17,6 +17,7 @@ from typing import Any
 
 import bench
 from bench import BENCH, PAGE_SIZE, ROOT, SEED_VERSION, SPREAD_MEASURED, spaced
+from bench.index import run_index
 from bench.postgres import drop_app_tables, postgres_server, postgres_urls
 from bench.report import machine, write
 from bench.runner import run_size
@@ -29,6 +30,10 @@ def _parser(prog: str | None) -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,100000,1000000",
                         help="adapter counts, comma-separated (default: %(default)s)")
+    parser.add_argument("--workspaces", type=int, default=20_000,
+                        help="workspaces behind the workspaces index's figures (0: not "
+                             "measured; SQLite only; default: %(default)s). With --sizes '' "
+                             "only the index is measured")
     parser.add_argument("--seconds", type=int, default=5,
                         help="measured seconds per request kind (default: %(default)s)")
     parser.add_argument("--warmup", type=int, default=1,
@@ -81,10 +86,13 @@ def parse_args(argv: list[str] | None, prog: str | None = None) -> argparse.Name
         parser.error("sizes must be positive")
     if args.seconds < 1 or args.warmup < 0 or args.request_timeout < 1:
         parser.error("wrk takes whole seconds: --seconds >= 1, --warmup >= 0")
+    if args.workspaces < 0:
+        parser.error("--workspaces must be 0 or more")
     if args.signin_rounds < 0:
         parser.error("--signin-rounds must be 0 or more")
-    if postgres:  # the sign-in run serves a provisioned copy of a seeded file
-        args.signin_rounds = 0
+    if postgres:  # the sign-in run serves a provisioned copy of a seeded file; the index's
+        args.signin_rounds = 0  # run a file seeded by raw sqlite3
+        args.workspaces = 0
     if shutil.which("wrk") is None:
         parser.error("wrk is not installed (make bench installs it)")
     args.work_file = None if postgres else database_path(args.database_url)
@@ -132,7 +140,7 @@ def new_report(args: argparse.Namespace) -> dict[str, Any]:
                      "sizes": args.sizes, "seconds": args.seconds, "warmup": args.warmup,
                      "workers": args.workers, "threads": args.threads,
                      "connections": args.connections, "request_timeout_s": args.request_timeout,
-                     "signin_rounds": args.signin_rounds,
+                     "signin_rounds": args.signin_rounds, "workspaces": args.workspaces,
                      "page_size": PAGE_SIZE, "seed_version": SEED_VERSION,
                      "spread_workspace_measured": SPREAD_MEASURED},
         "results": {},
@@ -157,9 +165,12 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         for size in args.sizes:
             print(f"{spaced(size)} adapters", flush=True)
             report["results"][str(size)] = run_size(size, args, work, run_id)
+        if args.workspaces:
+            print(f"the workspaces index, {spaced(args.workspaces)} workspaces", flush=True)
+            report["index"] = run_index(args.workspaces, args, work, run_id)
     report["machine"]["loadavg_end"] = [round(value, 2) for value in os.getloadavg()]
     report["seconds_total"] = round(time.monotonic() - started, 1)
     add_ratios(report["results"])
-    report["targets"] = targets(report["results"])
+    report["targets"] = targets(report["results"], report.get("index"))
     write(report, Path(args.output), args.markdown)
     return 0

@@ -124,6 +124,7 @@ def markdown(report: dict) -> str:
     lines = _heading_postgresql(report) if postgres else _heading_sqlite(report)
     for size, per_size in report["results"].items():
         lines += _size_section(size, per_size, postgres)
+    lines += _index_section(report.get("index"))
     lines += _targets_section(report, postgres)
     return "\n".join(lines)
 
@@ -193,7 +194,7 @@ def _row(figures: dict, layout: str) -> str:
     path = urllib.parse.unquote(figures["path"]).replace("|", "\\|")
     return (
         f"| {figures['label']} <br>`{figures['method']} {path}` | "
-        f"{LAYOUT_LABELS[layout]} | {_cell(figures.get('rps'), 1)} | "
+        f"{LAYOUT_LABELS.get(layout, layout)} | {_cell(figures.get('rps'), 1)} | "
         f"{_cell(figures.get('p50_ms'))} | {_cell(figures.get('p95_ms'))} | "
         f"{_cell(figures.get('p99_ms'))} | "
         + (f"{figures['rps_ratio']:.2f}" if "rps_ratio" in figures else "–") + " | "
@@ -218,6 +219,18 @@ def _size_section(size: str, per_size: dict, postgres: bool) -> list[str]:
             *(_row(figures, layout) for figures, layout in rows),
             "", f"{'Database' if postgres else 'Files'}: {seeds}.", "",
             *_signin_table(per_size.get("signin", {}))]
+
+
+def _index_section(index: dict | None) -> list[str]:
+    """The workspaces index: its request kinds with that many workspaces."""
+    if not index:
+        return []
+    head = [line.replace(" layout |", " workspaces |") for line in TABLE_HEAD]
+    rows = [_row(figures, spaced(index["workspaces"])) for figures in index["kinds"].values()]
+    return [f"## The workspaces index, {spaced(index['workspaces'])} workspaces", "",
+            "One adapter in each workspace; the index shows 50 a page, in name order; the "
+            "search keeps the names that start with the term (a tenth of them here). Seeded "
+            f"in {index['seed_seconds']} s.", "", *head, *rows, ""]
 
 
 def _signin_table(signin: dict) -> list[str]:
@@ -253,6 +266,8 @@ def _targets_section(report: dict, postgres: bool) -> list[str]:
     loads += [figures["loadavg_1m_before"] for per_size in report["results"].values()
               for kinds in per_size.get("signin", {}).values() for compared in kinds.values()
               for figures in compared["off"] + compared["on"]]
+    loads += [figures["loadavg_1m_before"]
+              for figures in (report.get("index") or {}).get("kinds", {}).values()]
     load = f"{min(loads):.1f}–{max(loads):.1f}" if loads else "?"
     lines += ["", f"{met} of {len(report['targets'])} met"
               + (" (the baseline-ratio targets are skipped: no PostgreSQL baseline)"

@@ -54,14 +54,14 @@ def count(app) -> int:
 # --- pages --------------------------------------------------------------------------------
 
 def test_index_lists_workspaces_with_counts_and_last_change(client, create):
-    """/ shows each workspace with its adapter count and last change, newest first."""
+    """/ shows each workspace with its adapter count and last change, by name."""
+    create(workspace="beta", name="b1")
     create(workspace="alpha", name="a1")
     create(workspace="alpha", name="a2")
-    create(workspace="beta", name="b1")
     page = parse(client.get("/"))
-    assert [row[:2] for row in rows(page)] == [["beta", "1"], ["alpha", "2"]]
+    assert [row[:2] for row in rows(page)] == [["alpha", "2"], ["beta", "1"]]
     assert [link["href"] for link in every(page, "tbody td:first-child a")] == [
-        "/workspaces/beta/adapters", "/workspaces/alpha/adapters"]
+        "/workspaces/alpha/adapters", "/workspaces/beta/adapters"]
     assert len(every(page, "tbody td time[datetime]")) == 2
 
 

@@ -19,6 +19,7 @@ from flask_login import current_user, login_user, logout_user
 
 from . import accounts, auth, rules, workspaces
 from .forms import LoginForm, TokenForm
+from .listing import ListQuery
 
 bp = Blueprint("account", __name__)
 REFUSED = "Wrong username or password."
@@ -76,7 +77,8 @@ def _snippets(token: str) -> dict[str, str]:
     """Ready-to-paste lines that use a new token."""
     base = request.host_url.rstrip("/")
     who = auth.principal()
-    readable = workspaces.list_workspaces(None if who.platform_admin else who.username).items
+    readable = workspaces.list_workspaces(  # the most recently changed one
+        None if who.platform_admin else who.username, ListQuery(1, 1, "-updated_at")).items
     workspace = readable[0].name if readable else "default"
     url = url_for("api.list_adapters", workspace=workspace, _external=True)
     return {

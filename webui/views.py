@@ -28,9 +28,10 @@ PAGE_SIZES = (25, 50, 100)
 LIST_DEFAULTS = ListQuery(page=1, page_size=50, sort="-created_at")
 LISTING_KEYS = ("q", "finetuning_type", "model", "enabled", "sort", "page", "page_size")
 FILTER_KEYS = ("finetuning_type", "model", "enabled")
-# what a listing URL leaves out, since it is what the page assumes
-LISTING_URL_DEFAULTS = {"page": "1", "page_size": str(LIST_DEFAULTS.page_size),
-                        "sort": LIST_DEFAULTS.sort}
+# the index: in name order, which the name's index serves, as it does the search by name
+INDEX_DEFAULTS = ListQuery(page=1, page_size=50, sort="name")
+INDEX_KEYS = ("q", "page", "page_size")
+INDEX_FRAGMENTS = {"workspace-results": "_workspace_results.html"}
 
 
 @bp.app_context_processor
@@ -64,12 +65,6 @@ def _actor() -> str:
     return auth.principal().username
 
 
-def _readable_workspaces() -> list:
-    """The workspaces the person asking may read, most recently changed first."""
-    who = auth.principal()
-    return workspaces.list_workspaces(None if who.platform_admin else who.username).items
-
-
 def _checked_workspace(workspace: str) -> str:
     if rules.check_workspace(workspace):
         abort(404, f"There is no workspace called '{workspace}'.")
@@ -86,14 +81,58 @@ def _adapter_or_404(workspace: str, name: str) -> Adapter:
 
 @bp.get("/")
 def index():
-    """The workspaces that have adapters, and a way to open any workspace."""
+    """The workspaces one may read, a page at a time, searchable by name; open any by name."""
     asked = "workspace" in request.args
     form = WorkspaceForm(request.args if asked else None)
     if asked and form.validate():
         endpoint = "pages.new_adapter" if request.args.get("action") == "new" else "pages.adapters"
         return redirect(url_for(endpoint, workspace=form.workspace.data), 303)
-    return htmx.render("index.html", {}, 422 if form.errors else 200,
-                       workspaces=_readable_workspaces(), form=form)
+    state = {key: request.args.get(key, "").strip() for key in INDEX_KEYS}
+    query = _paging(state, listing.WORKSPACES, INDEX_DEFAULTS)
+    who = auth.principal()
+    page = workspaces.list_workspaces(None if who.platform_admin else who.username, query,
+                                      search=state["q"] or None)
+    listing_url = _listing_url("pages.index", state, INDEX_DEFAULTS)
+    return _listing_response("index.html", INDEX_FRAGMENTS, listing_url,
+                             422 if form.errors else 200, form=form, state=state, page=page,
+                             page_sizes=PAGE_SIZES)
+
+
+def _paging(state: dict[str, str], spec: listing.ListSpec, defaults: ListQuery) -> ListQuery:
+    """Page, page size and sort from a listing's state, by the API's own list rules; what they
+    refuse, or a page size the pages do not offer, falls back to the default. The state is
+    tidied to match."""
+    paging, _ = listing.parse_paging(
+        {key: state[key] for key in ("page", "page_size", "sort") if state.get(key)},
+        spec, defaults)
+    if paging.page_size not in PAGE_SIZES:
+        paging = paging._replace(page_size=defaults.page_size)
+    state.update(page=str(paging.page), page_size=str(paging.page_size))
+    if "sort" in state:
+        state["sort"] = paging.sort
+    return paging
+
+
+def _listing_url(endpoint: str, state: dict[str, str], defaults: ListQuery, **values: str):
+    """A listing's URL builder: its state with some changes; defaults and blanks are left out."""
+    assumed = {"page": "1", "page_size": str(defaults.page_size), "sort": defaults.sort}
+
+    def listing_url(**changes: object) -> str:
+        """This listing's URL with some state changed."""
+        wanted = {**state, **changes}
+        params = {key: value for key, value in wanted.items()
+                  if value not in (None, "") and str(value) != assumed.get(key)}
+        return url_for(endpoint, **values, **params)
+    return listing_url
+
+
+def _listing_response(template: str, fragments: dict[str, str], listing_url, status: int = 200,
+                      **context) -> Response:
+    """A listing's page, or its results alone for htmx, which is told the tidy URL to show."""
+    response = htmx.render(template, fragments, status, listing_url=listing_url, **context)
+    if htmx.is_htmx():
+        response.headers["HX-Push-Url"] = listing_url()  # not every blank input
+    return response
 
 
 def _listing_state() -> tuple[dict[str, str], ListQuery]:
@@ -104,13 +143,7 @@ def _listing_state() -> tuple[dict[str, str], ListQuery]:
         state["finetuning_type"] = ""
     if rules.parse_flag(state["enabled"]) is None:
         state["enabled"] = ""
-    # page and sort by the API's own list rules; what they refuse falls back to the default
-    paging, _ = listing.parse_paging(
-        {key: state[key] for key in ("page", "page_size", "sort") if state[key]},
-        defaults=LIST_DEFAULTS)
-    if paging.page_size not in PAGE_SIZES:
-        paging = paging._replace(page_size=LIST_DEFAULTS.page_size)
-    state.update(page=str(paging.page), page_size=str(paging.page_size), sort=paging.sort)
+    paging = _paging(state, listing.ADAPTERS, LIST_DEFAULTS)
     try:
         conditions = listing.parse_filter(
             (f"filter[{key}]", state[key]) for key in FILTER_KEYS if state[key])
@@ -125,23 +158,13 @@ def adapters(workspace: str):
     _checked_workspace(workspace)
     state, query = _listing_state()
     page = queries.list_adapters(workspace, query, search=state["q"] or None)
-
-    def listing_url(**changes: object) -> str:
-        """This listing's URL with some state changed; defaults and blanks are left out."""
-        wanted = {**state, **changes}
-        params = {key: value for key, value in wanted.items()
-                  if value not in (None, "") and str(value) != LISTING_URL_DEFAULTS.get(key)}
-        return url_for("pages.adapters", workspace=workspace, **params)
-
     fragments = {"results": "adapters/_results.html"}
     # the results alone need no model suggestions
     models = [] if htmx.fragment(fragments) else queries.models_in_workspace(workspace)
-    response = htmx.render("adapters/list.html", fragments, workspace=workspace, state=state,
-                           page=page, page_sizes=PAGE_SIZES, models=models,
-                           listing_url=listing_url)
-    if htmx.is_htmx():
-        response.headers["HX-Push-Url"] = listing_url()  # the tidy URL, not every blank input
-    return response
+    return _listing_response(
+        "adapters/list.html", fragments,
+        _listing_url("pages.adapters", state, LIST_DEFAULTS, workspace=workspace),
+        workspace=workspace, state=state, page=page, page_sizes=PAGE_SIZES, models=models)
 
 
 @bp.route("/workspaces/<workspace>/adapters/new", methods=["GET", "POST"])

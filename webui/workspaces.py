@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from functools import cache
+from itertools import product
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import and_, bindparam, delete, func, or_, select
 
 from . import rules
 from .database import one_writer
@@ -14,6 +15,10 @@ from .extensions import db
 from .listing import ListQuery
 from .models import Membership, User, Workspace, WorkspaceModel
 from .queries import FILTER_CLAUSES, Page, insert_new, utcnow
+
+# The case variants of this many leading characters bound a name search on SQLite (at most
+# 2**3 index ranges); LIKE checks the rest of the term.
+PREFIX_VARIANT_CHARS = 3
 
 
 class WorkspaceError(Exception):
@@ -82,25 +87,49 @@ def get_workspace(name: str) -> Workspace | None:
     return db.session.get(Workspace, name)
 
 
-def list_workspaces(username: str | None, query: ListQuery | None = None) -> Page:
+def list_workspaces(username: str | None, query: ListQuery, search: str | None = None) -> Page:
     """A page of the workspaces a person may read (``username`` None: every workspace).
 
-    Without a query: every readable workspace, most recently changed first (the index page).
+    ``search`` (the index's search box) keeps the names that start with it, in any case.
     """
     clauses = [] if username is None else [Workspace.name.in_(_readable_names(username))]
-    if query is None:
-        order = [Workspace.updated_at.desc(), Workspace.name]
-        query = ListQuery(1, 10**6, "-updated_at")
-    else:
-        clauses += _name_filter(query.filter or {})
-        key = query.sort.removeprefix("-")
-        column = getattr(Workspace, key)
-        order = [column.desc() if query.sort.startswith("-") else column, Workspace.name]
+    clauses += _name_filter(query.filter or {})
+    key = query.sort.removeprefix("-")
+    column = getattr(Workspace, key)
+    if search:
+        clauses.append(_name_starts(search))
+        if key == "name" and db.session.get_bind().dialect.name == "sqlite":
+            # Sorting by `name || ''` lets the search's ranges lead: with the page size a
+            # parameter, SQLite would otherwise walk the whole name index in order instead.
+            column = Workspace.name + ""
+    order = [column.desc() if query.sort.startswith("-") else column]
+    if key != "name":  # the tie-breaker
+        order.append(Workspace.name)
     total = db.session.scalar(select(func.count()).select_from(Workspace).where(*clauses))
+    offset = (query.page - 1) * query.page_size
+    if offset >= total:  # past the end: nothing to read
+        return Page([], total, query.page, query.page_size)
     rows = db.session.scalars(
         select(Workspace).where(*clauses).order_by(*order)
-        .offset((query.page - 1) * query.page_size).limit(query.page_size)).all()
+        .offset(offset).limit(query.page_size)).all()
     return Page(list(rows), total, query.page, query.page_size)
+
+
+def _name_starts(term: str) -> Any:
+    """Names that start with ``term``, ignoring ASCII case.
+
+    On SQLite the name's own index answers: one range for each case variant of the term's
+    first few characters (names are ASCII, all below DEL, so ``[v, v + DEL)`` holds exactly
+    the names starting with ``v``), and LIKE, which ignores ASCII case there, checks the rest.
+    PostgreSQL's collation may not order names byte by byte, so there it is a plain ILIKE.
+    """
+    if db.session.get_bind().dialect.name != "sqlite":
+        return Workspace.name.istartswith(term, autoescape=True)
+    lead = term[:PREFIX_VARIANT_CHARS]
+    variants = {"".join(letters) for letters in product(*({c.lower(), c.upper()} for c in lead))}
+    ranges = [and_(Workspace.name >= variant, Workspace.name < variant + "\x7f")
+              for variant in sorted(variants)]
+    return and_(or_(*ranges), Workspace.name.startswith(term, autoescape=True))
 
 
 def _name_filter(conditions: dict[str, dict[str, Any]]) -> list[Any]:

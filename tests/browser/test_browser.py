@@ -232,6 +232,60 @@ def test_listing_search_filter_sort_and_pagination(site: str, page: Page, client
     expect(page.get_by_label("Finetuning type")).to_have_value("dpo")
 
 
+def seed_workspaces(app, count: int) -> None:
+    """Workspace records with a few adapters each, named as teams name them."""
+    from datetime import datetime
+
+    from webui.extensions import db
+    from webui.models import Workspace
+
+    teams = ("research", "support", "vision", "legal", "data")
+    with app.app_context():
+        db.session.add_all(
+            Workspace(name=f"{teams[number % 5]}-{number:03d}", adapter_count=number % 40,
+                      id=str(number), updated_at=datetime(2026, 3, 1 + number % 28, 9, 30))
+            for number in range(count))
+        db.session.commit()
+
+
+def test_the_workspaces_index_searches_and_pages_in_place(site: str, page: Page, app):
+    """Typing in the search narrows the index without a page load; its pages follow the term."""
+    seed_workspaces(app, 600)
+    page.goto(site + "/")
+    page.wait_for_function("window.htmx")
+    page.evaluate("window.stillHere = true")
+    count = page.locator("#workspace-count")
+    expect(count).to_have_text("Showing 1–50 of 600 workspaces")
+    page.get_by_label("Name starts with").fill("RES")
+    expect(count).to_have_text("Showing 1–50 of 120 workspaces whose names start with “RES”")
+    expect(page).to_have_url(re.compile(r"/\?q=RES$"))
+    page.get_by_role("link", name="Next →").click()
+    expect(count).to_have_text("Showing 51–100 of 120 workspaces whose names start with “RES”")
+    expect(page).to_have_url(re.compile(r"q=RES&page=2"))
+    assert page.locator("tbody td:first-child a").first.inner_text() == "research-250"
+    assert page.evaluate("window.stillHere") is True
+    screenshot(page, "index-search")
+    page.get_by_label("Name starts with").fill("nobody")
+    expect(page.get_by_text("No workspace names start with “nobody”.")).to_be_visible()
+
+
+def test_the_workspaces_index_searches_with_javascript_off(live_server: str, browser: Browser,
+                                                          app):
+    seed_workspaces(app, 200)
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server + "/")
+    page.get_by_label("Name starts with").fill("legal")
+    page.get_by_label("Per page").select_option("25")
+    page.get_by_role("button", name="Search").click()
+    expect(page).to_have_url(live_server + "/?q=legal&page_size=25")
+    expect(page.locator("#workspace-count")).to_have_text(
+        "Showing 1–25 of 40 workspaces whose names start with “legal”")
+    page.get_by_role("link", name="Next →").click()
+    expect(page.locator("#workspace-count")).to_contain_text("Showing 26–40 of 40")
+    context.close()
+
+
 def test_toggle_and_delete_on_the_adapter_page(site: str, page: Page, client):
     """Disable, enable, then delete with a confirmation, from the adapter page."""
     seed(client, 2)
