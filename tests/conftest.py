@@ -27,7 +27,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Mark the tests that drive Chromium `browser`; skip the `postgres` ones on SQLite.
 
     On a PostgreSQL run (TEST_DATABASE_URL set) the tests that never reach the database, through
-    the `app` or `database_url` fixture, are left out: the SQLite run has already run them as is.
+    the `app` or `database_url` fixture (or a `postgres` mark), are left out: the SQLite run has
+    already run them as is.
     """
     on_postgres = bool(os.environ.get("TEST_DATABASE_URL"))
     needs_postgres = pytest.mark.skip(reason="needs PostgreSQL: set TEST_DATABASE_URL")
@@ -38,7 +39,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
         if item.get_closest_marker("postgres") and not on_postgres:
             item.add_marker(needs_postgres)
-        if on_postgres and not fixtures & DATABASE_FIXTURES:
+        reaches_database = fixtures & DATABASE_FIXTURES or item.get_closest_marker("postgres")
+        if on_postgres and not reaches_database:
             repeated.append(item)
         else:
             kept.append(item)

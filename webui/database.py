@@ -104,7 +104,7 @@ def init_app(app: Flask) -> None:
             app.logger.warning("Starting without the database (%s): it is tried again on each "
                                "request", error.cause)
     app.before_request_funcs.setdefault(None, []).insert(0, _before_request)
-    for error in (OperationalError, InterfaceError, PoolTimeout):
+    for error in (Unavailable, OperationalError, InterfaceError, PoolTimeout):
         app.register_error_handler(error, _database_fault)
 
 
@@ -219,16 +219,19 @@ _WITHOUT_DATABASE = {"static", "health.healthz"}  # the health check reports ins
 
 
 def _database_fault(error: Exception):
-    """A database that is down, busy past its bound, full or read-only: a 503, the cause logged."""
+    """A database that is down, busy past its bound, full, read-only or gone: a 503, the cause
+    in the log."""
     from .errors import handle_http_error
 
+    cause = error.cause if isinstance(error, Unavailable) else (
+        getattr(error, "orig", None) or error)
     current_app.logger.error("The database failed on %s %s: %s", request.method, request.path,
-                             getattr(error, "orig", None) or error)
+                             cause)
     try:
         db.session.rollback()
     except DBAPIError:
         pass  # the connection is gone; the pool drops it
-    return handle_http_error(Unavailable(str(error)))
+    return handle_http_error(error if isinstance(error, Unavailable) else Unavailable(str(cause)))
 
 
 def note_write_failure(error: Exception) -> None:
