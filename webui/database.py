@@ -344,7 +344,7 @@ _WRITER_LOCKS: dict[str, tuple[threading.Lock, int]] = {}
 
 
 @contextmanager
-def one_writer(wait: float = WRITE_WAIT_SECONDS) -> Iterator[None]:
+def one_writer(wait: float | None = None) -> Iterator[None]:
     """A write: on a SQLite file, one writer at a time across threads and worker processes,
     its transaction opened with the database's write lock held; everywhere, a bounded wait.
 
@@ -354,6 +354,8 @@ def one_writer(wait: float = WRITE_WAIT_SECONDS) -> Iterator[None]:
     the write is answered 503 (:class:`Unavailable`) and changes nothing.
     """
     state = _state()
+    if wait is None:
+        wait = current_app.config.get("WRITE_WAIT_SECONDS", WRITE_WAIT_SECONDS)
     try:
         if state.path is None:
             yield
