@@ -78,8 +78,9 @@ class Server:
     def _start(self) -> None:
         gunicorn = Path(sys.executable).with_name("gunicorn")
         command = [str(gunicorn)] if gunicorn.exists() else [sys.executable, "-m", "gunicorn"]
-        command += ["-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
-                    "--no-control-socket", "--timeout", "120", *self.extra, self.app]
+        # make serve's settings (gevent workers), for the app and the baseline alike
+        command += ["-c", "python:webui.serving", "-w", str(self.workers),
+                    "-b", f"127.0.0.1:{self.port}", "--timeout", "120", *self.extra, self.app]
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("a") as log:
             log.write(f"\n=== {datetime.now(UTC).isoformat()} {' '.join(command)}\n")
