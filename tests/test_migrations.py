@@ -158,7 +158,7 @@ def test_migrations_carry_their_own_definitions():
 
 def test_a_new_database_starts_at_the_newest_version(app):
     """A fresh database is created at head, not left unversioned."""
-    assert current_revision(app) == head_revision() == "0005"
+    assert current_revision(app) == head_revision() == "0006"
 
 
 def test_restarting_at_the_newest_version_changes_nothing(app, create):
@@ -236,6 +236,57 @@ def test_the_previous_release_upgrades_to_people_and_roles(app, create):
     assert [(w["name"], w["created_by"]) for w in listed] == [("default", None), ("other", None)]
     assert all(len(w["id"]) == 36 and w["created_at"] for w in listed)
     assert client.get("/apis/entities/v2/workspaces/default/members").get_json() == {"data": []}
+    with again.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _adapters_ddl(app) -> list[str]:
+    """The SQL of the adapters table, its indexes, and the name index with its triggers, with
+    runs of white space made one space."""
+    with app.app_context():
+        found = db.session.execute(text(
+            "SELECT sql FROM sqlite_master WHERE (tbl_name = 'adapters' OR name LIKE "
+            "'adapter_names%') AND sql IS NOT NULL ORDER BY name")).scalars()
+        return [" ".join(sql.split()) for sql in found]
+
+
+@pytest.mark.skipif(not ON_SQLITE, reason="the SQLite table's definition")
+def test_migrated_adapters_table_is_the_one_the_models_make(app):
+    """The frozen DDL of migration 0006 makes the table (ids never reused), its indexes and
+    the name index's triggers exactly as a new database has them."""
+    made = _adapters_ddl(app)
+    upgrade_from_nothing(app)
+    assert any("PRIMARY KEY AUTOINCREMENT" in sql for sql in made)
+    assert sum(sql.startswith(("CREATE INDEX", "CREATE TRIGGER")) for sql in made) == 6 + 3
+    assert _adapters_ddl(app) == made
+
+
+def _adapter_ids(app) -> dict[str, int]:
+    with app.app_context():
+        found = db.session.execute(text("SELECT name, id FROM adapters")).all()
+        db.session.remove()
+    return dict(found)
+
+
+def test_the_previous_release_upgrades_to_ids_never_reused(app, create):
+    """A database of the release before (0005): every adapter kept with its id, the name index
+    still finds them, and the last row's id is not given to the next adapter."""
+    for name in ("a-1", "a-2"):
+        create(name=name)
+    before = _adapter_ids(app)
+    with app.app_context():
+        db.session.remove()
+        flask_migrate.downgrade(revision="0005")
+    again = create_app(dict(app.config, INSTANCE_PATH=app.instance_path))
+    assert current_revision(again) == head_revision()
+    assert _adapter_ids(again) == before
+    client = again.test_client()
+    found = client.get(f"{API}/default/adapters?filter[name][$like]=A-2").get_json()["data"]
+    assert [adapter["name"] for adapter in found] == ["a-2"]
+    assert client.delete(f"{API}/default/adapters/a-2").status_code == 204
+    assert client.post(f"{API}/default/adapters", json=valid_body(name="a-3")).status_code == 201
+    assert _adapter_ids(again)["a-3"] > before["a-2"]
     with again.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -44,6 +44,9 @@ class Adapter(db.Model):
     __table_args__ = (
         UniqueConstraint("workspace", "name", name="uq_adapters_workspace_name"),
         *(Index(f"ix_adapters_workspace_{key}", "workspace", key, "name") for key in _SORT_INDEXES),
+        # ids are never used twice: SQLite would otherwise give a deleted last row's id to the
+        # next adapter (PostgreSQL's sequences never do)
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -9,7 +9,9 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    DateTime,
     bindparam,
+    case,
     func,
     insert,
     literal_column,
@@ -20,7 +22,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from .database import one_writer
 from .extensions import db
@@ -73,10 +74,14 @@ def _counter_statement(dialect: str, counter: type[Workspace] | type[WorkspaceMo
     values = {key: bindparam(key) for key in keys} | {"adapter_count": bindparam("delta")}
     changes = {"adapter_count": counter.adapter_count + bindparam("delta")}
     if counter is Workspace:  # a workspace's record: made by its first adapter if need be
-        values |= {"id": bindparam("id"), "created_at": bindparam("stamp"),
-                   "created_by": bindparam("actor")}
-        values["updated_at"] = changes["updated_at"] = bindparam("stamp")
-        values["updated_by"] = changes["updated_by"] = bindparam("actor")
+        stamp = bindparam("stamp", type_=DateTime())
+        values |= {"id": bindparam("id"), "created_at": stamp, "created_by": bindparam("actor"),
+                   "updated_at": stamp, "updated_by": bindparam("actor")}
+        # the last change never goes backwards: a writer whose clock lags (another process,
+        # another machine) keeps the later time already stored
+        changes["updated_at"] = case((counter.updated_at > stamp, counter.updated_at),
+                                     else_=stamp)
+        changes["updated_by"] = bindparam("actor")
     return upsert(counter).values(values).on_conflict_do_update(index_elements=keys, set_=changes)
 
 
@@ -96,7 +101,6 @@ def _touch_workspace(workspace: str, delta: int, stamp: datetime, actor: str,
 def create_adapter(workspace: str, values: dict[str, Any], actor: str = LOCAL) -> Adapter:
     """Store a new adapter from checked values, made by ``actor``; raise NameTaken if the name
     is used."""
-    stamp = utcnow()
     lora = values.get("lora_config") or {}
     row = {
         "workspace": workspace,
@@ -108,17 +112,17 @@ def create_adapter(workspace: str, values: dict[str, Any], actor: str = LOCAL) -
         "lora_rank": lora.get("rank"),
         "lora_alpha": lora.get("alpha"),
         "model": values["model"],
-        "created_at": stamp,
-        "updated_at": stamp,
         "created_by": actor,
         "updated_by": actor,
     }
     try:
         with one_writer():
+            # the time is taken once this writer holds the database, as every change's is
+            row["created_at"] = row["updated_at"] = utcnow()
             # Core, on the session's connection: the ORM's unit of work is a third of a
             # create's time and buys nothing here
             result = db.session.connection().execute(insert(Adapter.__table__), row)
-            _touch_workspace(workspace, 1, stamp, actor, row["model"])
+            _touch_workspace(workspace, 1, row["updated_at"], actor, row["model"])
             db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -152,25 +156,36 @@ def update_adapter(
     actor: str = LOCAL,
 ) -> Adapter | None:
     """Apply checked changes by ``actor`` and set a new ``updated_at``; None if there is no
-    such adapter."""
-    adapter = get_adapter(workspace, name, model)
-    if adapter is None:
-        return None
-    stamp = utcnow()
-    for field, value in changes.items():
-        setattr(adapter, field, value)
-    # strictly later than before, even within one clock tick
-    adapter.updated_at = max(stamp, adapter.updated_at + timedelta(microseconds=1))
-    adapter.updated_by = actor
-    try:
-        with one_writer():
-            db.session.flush()
-            _touch_workspace(workspace, 0, stamp, actor)
-            db.session.commit()
-    except StaleDataError:  # deleted by someone else between the read and the write
-        db.session.rollback()
-        return None
-    return adapter
+    such adapter.
+
+    The answer is the adapter as this change committed it, built from the values written:
+    never read again afterwards, when the row may be gone or its id another adapter's.
+    """
+    with one_writer():
+        row = _locked_adapter(workspace, name, model)
+        if row is None:
+            db.session.rollback()
+            return None
+        # Taken once the row is this writer's: strictly later than the change before it
+        # committed, even within one clock tick or when this process's clock lags another's.
+        stamp = max(utcnow(), row.updated_at + timedelta(microseconds=1))
+        written = {**changes, "updated_at": stamp, "updated_by": actor}
+        table = Adapter.__table__
+        db.session.connection().execute(
+            table.update().where(table.c.id == row.id).values(written))
+        _touch_workspace(workspace, 0, stamp, actor)
+        db.session.commit()
+    return Adapter(**(row._asdict() | written))
+
+
+def _locked_adapter(workspace: str, name: str, model: str | None) -> Any:
+    """An adapter's stored row, locked until the transaction ends (SQLite: the writer lock
+    already keeps every other writer out), or None."""
+    table = Adapter.__table__
+    statement = select(table).where(table.c.workspace == workspace, table.c.name == name)
+    if model is not None:
+        statement = statement.where(table.c.model == model)
+    return db.session.connection().execute(statement.with_for_update()).first()
 
 
 def delete_adapter(workspace: str, name: str, model: str | None = None,

@@ -162,11 +162,15 @@ def create_workspace(name: str, description: str | None, actor: str) -> Workspac
 
 
 def update_workspace(workspace: Workspace, description: str | None, actor: str) -> Workspace:
-    """A new description."""
+    """A new description; the answer is the record as this change committed it."""
     with one_writer():
+        # read again, locked, inside the write: the last change is taken against the newest
+        db.session.refresh(workspace, with_for_update=True)
         workspace.description = description
-        workspace.updated_at = utcnow()
+        workspace.updated_at = max(utcnow(), workspace.updated_at)  # never backwards
         workspace.updated_by = actor
+        db.session.flush()
+        db.session.expunge(workspace)  # not expired by the commit, so never read again
         db.session.commit()
     return workspace
 
