@@ -358,3 +358,25 @@ def test_deletes_racing_deletes_and_patches_give_one_204(server: Server):
     assert deletes == [[204] + [404] * 5] * 30
     assert all(status == 404 or (status == 200 and body["name"] == "twin")
                for status, body in patches), patches
+
+
+@pytest.mark.parametrize("method", ["put", "delete"])
+def test_a_workspace_change_racing_its_deletion_is_a_404(app, client, monkeypatch, method):
+    """PUT or DELETE of a workspace that another request deletes between this one's read and
+    its write: the contract's 404, never a 500."""
+    with app.app_context():
+        workspaces.create_workspace("doomed", None, "local")
+    read = workspaces.get_workspace
+
+    def read_then_lose(name: str):
+        record = read(name)
+        with db.engine.connect() as other:  # another request's DELETE, committed
+            other.execute(text("DELETE FROM workspaces WHERE name = :name"), {"name": name})
+            other.commit()
+        return record
+
+    monkeypatch.setattr(workspaces, "get_workspace", read_then_lose)
+    response = getattr(client, method)("/apis/entities/v2/workspaces/doomed",
+                                       json={"description": "late"})
+    assert response.status_code == 404
+    assert response.get_json() == {"detail": "Workspace 'doomed' not found"}

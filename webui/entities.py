@@ -103,7 +103,10 @@ def update_workspace(workspace: str):
     """Change a workspace's description."""
     description = _checked(lambda body, errors: _body_field(
         body, "description", rules.check_description, errors))
-    record = workspaces.update_workspace(_workspace(workspace), description, _actor())
+    try:
+        record = workspaces.update_workspace(_workspace(workspace), description, _actor())
+    except workspaces.WorkspaceError as error:  # deleted by another request meanwhile
+        raise _answer(error) from None
     return jsonify(workspaces.workspace_json(record))
 
 

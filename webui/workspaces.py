@@ -165,7 +165,7 @@ def update_workspace(workspace: Workspace, description: str | None, actor: str) 
     """A new description; the answer is the record as this change committed it."""
     with one_writer():
         # read again, locked, inside the write: the last change is taken against the newest
-        db.session.refresh(workspace, with_for_update=True)
+        _reread(workspace, with_for_update=True)
         workspace.description = description
         workspace.updated_at = max(utcnow(), workspace.updated_at)  # never backwards
         workspace.updated_by = actor
@@ -178,7 +178,7 @@ def update_workspace(workspace: Workspace, description: str | None, actor: str) 
 def delete_workspace(workspace: Workspace) -> None:
     """Delete an empty workspace with its members; 409 while it holds adapters."""
     with one_writer():
-        db.session.refresh(workspace)
+        _reread(workspace)
         if workspace.adapter_count:
             db.session.rollback()
             raise WorkspaceError(409, f"Workspace '{workspace.name}' still holds "
@@ -187,6 +187,17 @@ def delete_workspace(workspace: Workspace) -> None:
             db.session.execute(delete(table).where(table.workspace == workspace.name))
         db.session.delete(workspace)
         db.session.commit()
+
+
+def _reread(workspace: Workspace, with_for_update: bool = False) -> None:
+    """Read the record again inside a write; 404 if another request deleted it meanwhile."""
+    name = workspace.name
+    statement = (select(Workspace).where(Workspace.name == name)
+                 .execution_options(populate_existing=True))
+    if db.session.scalars(statement.with_for_update(of=Workspace) if with_for_update
+                          else statement).first() is None:
+        db.session.rollback()
+        raise WorkspaceError(404, f"Workspace '{name}' not found")
 
 
 def known_principal(principal: str) -> bool:
