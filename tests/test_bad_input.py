@@ -10,11 +10,13 @@ each test snapshots the tables itself, so a request that changed them fails its 
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
+import zlib
 from collections.abc import Iterator
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
 from conftest import API, valid_body
@@ -211,7 +213,7 @@ NOT_AN_OBJECT = [
     pytest.param(b"\x00", id="raw-nul"),
     pytest.param(b"[" * 100_000 + b"]" * 100_000, id="100000-nested-arrays"),
     pytest.param(nested(100_000, key="a").encode(), id="100000-nested-objects"),
-    pytest.param(b'{"lora_config": {"rank": ' + HUGE_INT.encode() + b"}}", id="5000-digit-int"),
+    pytest.param(HUGE_INT.encode(), id="5000-digit-int"),
     pytest.param(b"[]", id="array"),
     pytest.param(json.dumps([valid_body()]).encode(), id="array-of-a-valid-body"),
     pytest.param(b'"lora-a"', id="string"),
@@ -296,6 +298,213 @@ def test_a_json_body_over_the_default_limit_is_413(app, client):
             content_type="application/json")
 
 
+# --- bodies as they are sent: streamed, compressed, in another charset -------------------------
+
+ENTITIES = "/apis/entities/v2/workspaces"
+MIB = 1024 * 1024
+
+
+def streamed(body: bytes, **headers: str) -> dict:
+    """A request whose body is streamed (chunked, no Content-Length), as a server hands it on:
+    ``wsgi.input_terminated`` says the server ends the stream where the body ends."""
+    return {"input_stream": io.BytesIO(body), "headers": {"Transfer-Encoding": "chunked",
+                                                        **headers},
+            "environ_overrides": {"wsgi.input_terminated": True}}
+
+
+def padded(start: bytes, size: int) -> bytes:
+    """``start``, then spaces up to the 1 MiB limit, then garbage up to ``size`` bytes: cut at
+    the limit it would be a good body, so only a refusal of the whole proves it was not cut."""
+    body = start + b" " * (rules.MAX_BODY_BYTES - len(start))
+    return body + b"#" * (size - len(body))
+
+
+def padded_form(fields: dict[str, str], size: int) -> bytes:
+    """A good urlencoded form whose last input fills it to the limit, then garbage past it."""
+    start = "&".join(f"{key}={quote_plus(value)}" for key, value in fields.items()) + "&pad="
+    body = start + "x" * (rules.MAX_BODY_BYTES - len(start))
+    return (body + "%" * (size - len(body))).encode()
+
+
+STREAMED_SIZES = [pytest.param(MIB + 1, id="1MiB+1"), pytest.param(3 * MIB, id="3MiB")]
+
+
+@pytest.mark.parametrize("size", STREAMED_SIZES)
+@pytest.mark.parametrize("route", JSON_ROUTES)
+def test_a_streamed_json_body_past_the_limit_is_413(app, client, route, size):
+    """Chunked with no Content-Length, a body past 1 MiB is a 413 on every JSON route: never
+    cut at the limit and taken for the whole."""
+    method, url = api_url(route)
+    body = padded(json.dumps(good_json(route) or {}).encode(), size)
+    response = refused(app, client, method, url, (413,),
+                       **streamed(body, **{"Content-Type": "application/json"}))
+    assert response.get_json() == {
+        "detail": f"Request body is larger than the limit of {rules.MAX_BODY_BYTES} bytes"}
+
+
+@pytest.mark.parametrize("size", STREAMED_SIZES)
+@pytest.mark.parametrize("route", HTML_POSTS)
+def test_a_streamed_form_past_the_limit_is_413(app, client, token, route, size):
+    """Every HTML form POST refuses a streamed body past 1 MiB with a 413 page."""
+    response = refused(app, client, "POST", page_url(route), (413,),
+                       **streamed(padded_form(good_form(route, token), size), **{
+                           "Content-Type": FORM}))
+    assert "Request Entity Too Large" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("route", CREATE_ROUTES)
+def test_a_streamed_body_of_exactly_the_limit_is_read_whole(app, client, route):
+    """The 413 is the limit itself: a streamed body of exactly 1 MiB is read whole."""
+    method, url = api_url(route)
+    body = padded(json.dumps(good_json(route)).encode(), rules.MAX_BODY_BYTES)
+    response = client.open(url, method=method,
+                           **streamed(body, **{"Content-Type": "application/json"}))
+    assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    assert client.delete(api_url("delete", name="fresh")[1]).status_code == 204
+
+
+COMPRESSED = [  # (id, Content-Encoding, how the body is sent)
+    ("gzip", "gzip", gzip.compress),
+    ("deflate", "deflate", zlib.compress),
+    ("br-claimed", "br", bytes),
+    ("gzip-then-identity", "gzip, identity", gzip.compress),
+    ("upper-case-gzip", "GZIP", gzip.compress),
+    ("unknown-coding", "x-made-up", bytes),
+]
+
+
+@pytest.mark.parametrize(("coding", "encode"), [pytest.param(coding, encode, id=case_id)
+                                                for case_id, coding, encode in COMPRESSED])
+@pytest.mark.parametrize("route", [*BODY_ROUTES, "list", "delete"])
+def test_a_compressed_json_body_is_415(app, client, route, coding, encode):
+    """A Content-Encoding other than identity is refused, never decoded as plain JSON: 415."""
+    method, url = api_url(route)
+    body = encode(json.dumps(good_json(route) or {"description": "x"}).encode())
+    response = refused(app, client, method, url, (415,), data=body,
+                       headers={"Content-Type": "application/json", "Content-Encoding": coding})
+    assert response.get_json() == {"detail": f"Content-Encoding {coding.split(',')[0].lower()!r}"
+                                             " is not supported: send the body unencoded"}
+
+
+@pytest.mark.parametrize("route", HTML_POSTS)
+def test_a_compressed_form_is_415(app, client, token, route):
+    """Every HTML form POST refuses a gzip body with a 415 page."""
+    body = gzip.compress(urlencode(good_form(route, token)).encode())
+    response = refused(app, client, "POST", page_url(route), (415,), data=body,
+                       headers={"Content-Type": FORM, "Content-Encoding": "gzip"})
+    assert "send the body unencoded" in response.get_data(as_text=True)
+
+
+def test_a_streamed_compressed_body_is_415(app, client):
+    """Streamed or not, a gzip body is a 415."""
+    body = gzip.compress(json.dumps(good_json("create")).encode())
+    refused(app, client, "POST", api_url("create")[1], (415,), **streamed(
+        body, **{"Content-Type": "application/json", "Content-Encoding": "gzip"}))
+
+
+NOT_UTF8 = ["latin1", "iso-8859-1", "ISO-8859-1", "us-ascii", "utf-16", "utf-32", "cp1252", "x"]
+JSON_BODY_ROUTES = {  # id: (method, URL, a body it would take)
+    **{route: (*api_url(route), good_json(route)) for route in BODY_ROUTES},
+    "workspace-create": ("POST", ENTITIES, {"name": "fresh-ws"}),
+    "workspace-update": ("PUT", f"{ENTITIES}/default", {"description": "changed"}),
+}
+
+
+@pytest.mark.parametrize("charset", NOT_UTF8)
+@pytest.mark.parametrize("route", JSON_BODY_ROUTES)
+def test_a_json_body_in_another_charset_is_415(app, client, route, charset):
+    """JSON is UTF-8: a Content-Type naming any other charset is a 415 that says so."""
+    method, url, body = JSON_BODY_ROUTES[route]
+    response = refused(app, client, method, url, (415,), data=json.dumps(body),
+                       content_type=f"application/json; charset={charset}")
+    assert response.get_json() == {"detail": f"Content-Type charset {charset!r} is not "
+                                             "supported: JSON must be sent as UTF-8"}
+
+
+@pytest.mark.parametrize("header", [
+    ("Content-Type", "application/json; charset=utf-8"),
+    ("Content-Type", "application/json; charset=UTF-8"),
+    ("Content-Type", 'application/json; charset="Utf-8"'),
+    ("Content-Type", "application/json;charset=utf8"),
+    ("Content-Encoding", "identity"),
+], ids=["utf-8", "UTF-8", "quoted-Utf-8", "utf8", "identity"])
+def test_utf8_and_identity_are_taken(app, client, header):
+    """Saying UTF-8 (any case) or identity is fine: the create succeeds."""
+    name, value = header
+    headers = {"Content-Type": "application/json", name: value}
+    response = client.post(api_url("create")[1], data=json.dumps(good_json("create")),
+                           headers=headers)
+    assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    assert client.delete(api_url("delete", name="fresh")[1]).status_code == 204
+
+
+# --- no message quotes Python -------------------------------------------------------------------
+
+PYTHON_WORDS = ("sys.", "set_int_max_str_digits", "Exceeds the limit", "(char ", "Traceback",
+                "Error:", "errno", "decode byte")
+
+
+def assert_plain_words(response) -> None:
+    """No message of the answer quotes a Python exception."""
+    shown = response.get_data(as_text=True)
+    assert not [word for word in PYTHON_WORDS if word in shown], shown[:500]
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    pytest.param(f'{{"rank": {HUGE_INT}}}', f"LoRA rank must be at most {rules.INT_MAX}",
+                 id="rank-10**5000"),
+    pytest.param(f'{{"rank": {2**64}}}', f"LoRA rank must be at most {rules.INT_MAX}",
+                 id="rank-2**64"),
+    pytest.param(f'{{"rank": -{HUGE_INT}}}', "LoRA rank must be at least 1", id="rank--10**5000"),
+    pytest.param(f'{{"rank": 8, "alpha": {HUGE_INT}}}',
+                 f"LoRA alpha must be at most {rules.INT_MAX}", id="alpha-10**5000"),
+])
+def test_a_5000_digit_integer_gets_the_rules_message(app, client, raw, message):
+    """A 5000-digit integer gets the message of any integer too large: the rule's words."""
+    body = json_text(good_json("create"), lora_config=raw)
+    response = refused(app, client, "POST", api_url("create")[1], (422,), data=body,
+                       content_type="application/json")
+    assert [entry["msg"] for entry in response.get_json()["detail"]] == [message]
+    assert_plain_words(response)
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    pytest.param(b'{"name": ', "Expecting value at line 1 column 10", id="truncated"),
+    pytest.param(b'{"name": "x",}',
+                 "Expecting property name enclosed in double quotes at line 1 column 14",
+                 id="trailing-comma"),
+    pytest.param(b"{\n'name': 1}",
+                 "Expecting property name enclosed in double quotes at line 2 column 1",
+                 id="single-quotes-line-2"),
+    pytest.param(b'{"rank": NaN}', "NaN is not valid JSON", id="nan"),
+    pytest.param(b"[" * 100_000, "it is nested too deeply", id="deep"),
+])
+def test_bad_json_is_described_without_python_internals(app, client, body, message):
+    """Malformed JSON: where and what, in words; never an exception's text."""
+    response = refused(app, client, "POST", api_url("create")[1], (422,), data=body,
+                       content_type="application/json")
+    (entry,) = response.get_json()["detail"]
+    assert entry["msg"] in (f"Request body is not valid JSON: {message}",
+                            "Request body is nested too deeply")
+    assert_plain_words(response)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    pytest.param('{"name": ', "Expecting value at line 1 column 10", id="truncated"),
+    pytest.param('{"name": ' + "[" * 100_000, "it is nested too deeply", id="deep"),
+    pytest.param(f'{{"name": {HUGE_INT}}}', None, id="5000-digit-int"),
+    pytest.param(f'{{"name": {{"$in": [1, -{"9" * 21}]}}}}', None, id="21-digit-int"),
+])
+def test_bad_json_filters_are_described_without_python_internals(app, client, text, message):
+    """The JSON form of a filter is read by the same decoder: the same plain words."""
+    response = refused(app, client, "GET", f"{api_url('list')[1]}?filter={quote(text)}", (400,))
+    assert response.get_json()["detail"] == (
+        f"Malformed JSON in 'filter': {message}" if message else
+        "Numbers in 'filter' may have at most 20 digits; send a longer one as text")
+    assert_plain_words(response)
+
+
+
 # --- garbage in each field of a JSON body -------------------------------------------------------
 
 def _string_garbage(field: str) -> list[tuple[str, str, str]]:
@@ -353,6 +562,8 @@ CREATE_GARBAGE = [  # (id, field, raw JSON value); every error's loc starts ['bo
     ("lora_config-no-rank", "lora_config", "{}"),
     ("rank-2**64", "lora_config", f'{{"rank": {2**64}}}'),
     ("rank-10**400", "lora_config", f'{{"rank": {10**400}}}'),
+    ("rank-10**5000", "lora_config", f'{{"rank": {HUGE_INT}}}'),
+    ("rank--10**5000", "lora_config", f'{{"rank": -{HUGE_INT}}}'),
     ("rank--2**70", "lora_config", f'{{"rank": {-2**70}}}'),
     ("rank-1e400", "lora_config", '{"rank": 1e400}'),
     ("rank--1e400", "lora_config", '{"rank": -1e400}'),
@@ -365,6 +576,7 @@ CREATE_GARBAGE = [  # (id, field, raw JSON value); every error's loc starts ['bo
     ("rank-nested-50", "lora_config", nested(50)),
     ("alpha-2**64", "lora_config", f'{{"rank": 8, "alpha": {2**64}}}'),
     ("alpha-10**400", "lora_config", f'{{"rank": 8, "alpha": {10**400}}}'),
+    ("alpha-10**5000", "lora_config", f'{{"rank": 8, "alpha": {HUGE_INT}}}'),
     ("alpha--2**70", "lora_config", f'{{"rank": 8, "alpha": {-2**70}}}'),
     ("alpha-1e400", "lora_config", '{"rank": 8, "alpha": 1e400}'),
     ("alpha-fraction", "lora_config", '{"rank": 8, "alpha": 0.5}'),
@@ -374,7 +586,6 @@ CREATE_GARBAGE = [  # (id, field, raw JSON value); every error's loc starts ['bo
 UNDECODABLE_FIELDS = [  # (id, field, raw JSON value): the body itself is refused, at ['body']
     ("rank-nan-literal", "lora_config", '{"rank": NaN}'),
     ("alpha-infinity-literal", "lora_config", '{"rank": 8, "alpha": -Infinity}'),
-    ("rank-10**5000", "lora_config", f'{{"rank": {HUGE_INT}}}'),
     ("lora_config-nested-100000", "lora_config", nested(100_000)),
     ("description-nan-literal", "description", "NaN"),
 ]

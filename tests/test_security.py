@@ -10,6 +10,7 @@ from conftest import API, valid_body
 from htmlquery import every
 from test_pages import csrf_token
 
+from webui import HTMX_CDN_URL
 from webui.extensions import db
 from webui.models import Adapter
 
@@ -100,6 +101,12 @@ def test_session_cookie_is_secure_over_https(app):
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
+def csp_directives(response) -> dict[str, str]:
+    """The answer's Content-Security-Policy, directive by directive."""
+    csp = response.headers["Content-Security-Policy"]
+    return dict(part.strip().split(" ", 1) for part in csp.split(";"))
+
+
 EVERY_KIND = [
     ("GET", "/"),
     ("GET", "/workspaces/default/adapters"),
@@ -120,14 +127,15 @@ EVERY_KIND = [
 
 @pytest.mark.parametrize(("method", "path"), EVERY_KIND, ids=[p for _, p in EVERY_KIND])
 def test_protective_headers_on_every_answer(client, create, method, path):
-    """CSP (scripts from the app and the pinned CDN only), nosniff, no framing, referrer."""
+    """CSP (scripts from the app and the one pinned htmx file only), nosniff, no framing,
+    referrer."""
     create()
     response = client.open(path, method=method)
-    csp = response.headers["Content-Security-Policy"]
-    directives = dict(part.strip().split(" ", 1) for part in csp.split(";"))
-    assert directives["script-src"] == "'self' https://cdn.jsdelivr.net"
+    directives = csp_directives(response)
+    assert directives["script-src"] == f"'self' {HTMX_CDN_URL}"
     assert directives["default-src"] == "'self'"
     assert directives["frame-ancestors"] == "'none'"
+    csp = response.headers["Content-Security-Policy"]
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
@@ -214,3 +222,37 @@ def test_the_self_hosted_htmx_copy_matches_the_pinned_hash():
     copy = (PROJECT / "static" / "vendor" / "htmx.min.js").read_bytes()
     digest = base64.b64encode(hashlib.sha384(copy).digest()).decode()
     assert HTMX_INTEGRITY == f"sha384-{digest}"
+
+
+HTMX_SOURCES = [  # (id, HTMX_URL, the script-src it gives)
+    ("cdn-default", HTMX_CDN_URL, f"'self' {HTMX_CDN_URL}"),
+    ("self-hosted", "/static/vendor/htmx.min.js", "'self'"),
+    ("other-host", "https://assets.example.org/js/htmx.min.js",
+     "'self' https://assets.example.org/js/htmx.min.js"),
+    ("scheme-relative", "//assets.example.org/htmx.min.js",
+     "'self' assets.example.org/htmx.min.js"),
+    ("query-dropped", "https://assets.example.org/htmx.min.js?v=2",
+     "'self' https://assets.example.org/htmx.min.js"),
+    ("csp-separators-escaped", "https://assets.example.org/htmx;b,c.js",
+     "'self' https://assets.example.org/htmx%3Bb%2Cc.js"),
+]
+
+
+@pytest.mark.parametrize(("htmx_url", "script_src"),
+                         [pytest.param(url, src, id=case_id) for case_id, url, src in HTMX_SOURCES])
+@pytest.mark.parametrize("path", ["/", "/workspaces/default/adapters", f"{API}/default/adapters",
+                                  "/no/such/page"])
+def test_script_src_allows_the_one_htmx_file(app, client, create, monkeypatch, path, htmx_url,
+                                             script_src):
+    """script-src names the exact htmx file HTMX_URL gives, never a whole CDN origin; a file
+    on the app's own host needs only 'self'."""
+    create()
+    monkeypatch.setitem(app.config, "HTMX_URL", htmx_url)
+    before = snapshot(app)
+    response = client.get(path)
+    assert response.status_code == (404 if path == "/no/such/page" else 200)
+    assert csp_directives(response)["script-src"] == script_src
+    if response.mimetype == "text/html":
+        assert [tag["src"] for tag in every(response, "script[src]")
+                if "htmx" in tag["src"]] == [htmx_url]
+    assert snapshot(app) == before

@@ -30,9 +30,11 @@ def _check_workspace(workspace: str, errors: list[dict[str, Any]] = ()) -> None:
 
 
 def _decode_body() -> tuple[Any, list[dict[str, Any]]]:
-    """The decoded JSON body and the 422 entries of bad JSON; 415 unless it says it is JSON."""
+    """The decoded JSON body and the 422 entries of bad JSON; 415 unless it is UTF-8 JSON."""
     if request.mimetype != "application/json":
         raise ApiError(415, "Content-Type must be application/json")
+    if problem := rules.charset_problem(request.mimetype_params.get("charset")):
+        raise ApiError(415, problem)
     return rules.decode_json(request.get_data(cache=False))
 
 

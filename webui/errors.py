@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from . import bodies
 
 
 class ApiError(Exception):
@@ -72,16 +74,9 @@ def handle_unexpected(error: Exception):
     return handle_http_error(InternalServerError())
 
 
-def refuse_oversized_body() -> None:
-    """A body past the limit is a 413 on every route, even one that would not read it."""
-    limit = request.max_content_length
-    if limit is not None and (request.content_length or 0) > limit:
-        raise RequestEntityTooLarge()
-
-
 def register(app: Flask) -> None:
-    """Install the handlers, and the body limit for every route."""
-    app.before_request(refuse_oversized_body)
+    """Install the handlers, and the body checks (413, 415) for every route."""
+    bodies.register(app)
     app.register_error_handler(ApiError, json_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -17,6 +17,7 @@ from .rules import (
     Violation,
     error_entry,
     format_timestamp,
+    json_problem,
     loads_strict,
     parse_flag,
     parse_whole_number,
@@ -27,6 +28,7 @@ PAGE_SIZE_DEFAULT = 100
 PAGE_SIZE_MAX = 1000
 PAGE_MAX = 10**15  # far past any real page; keeps offsets inside 64 bits
 FILTER_LIST_MAX = 1000  # values in one $in / $nin
+FILTER_NUMBER_DIGITS = 20  # a JSON filter's numbers; longer ones are sent as text
 FILTER_OPERATORS = ("$eq", "$like", "$in", "$nin", "$gt", "$gte", "$lt", "$lte")
 RANGE_OPERATORS = frozenset({"$gt", "$gte", "$lt", "$lte"})
 LIST_OPERATORS = frozenset({"$in", "$nin"})
@@ -167,11 +169,21 @@ def parse_filter(
     return {field: _clean_conditions(field, conds, spec) for field, conds in raw.items()}
 
 
+def _filter_number(digits: str) -> int:
+    """A whole number in a JSON filter, exactly: one too long to be held as a number is a 400."""
+    if len(digits.removeprefix("-")) > FILTER_NUMBER_DIGITS:
+        raise FilterError(f"Numbers in 'filter' may have at most {FILTER_NUMBER_DIGITS} digits; "
+                          "send a longer one as text")
+    return int(digits)
+
+
 def _decode_json_filter(text: str) -> dict[str, Any]:
     try:
-        decoded = loads_strict(text)
+        decoded = loads_strict(text, parse_int=_filter_number)
+    except FilterError:
+        raise
     except (ValueError, RecursionError) as exc:
-        raise FilterError(f"Malformed JSON in 'filter': {exc}") from None
+        raise FilterError(f"Malformed JSON in 'filter': {json_problem(exc)}") from None
     if not isinstance(decoded, dict):
         raise FilterError("'filter' must be a JSON object, e.g. {\"name\": {\"$like\": \"x\"}}")
     return decoded

@@ -126,7 +126,8 @@ def _errors(*statuses: int) -> dict[str, Any]:
     texts = {
         400: "Bad filter", 401: "No valid credentials", 403: "Not allowed for this caller",
         404: "Not found", 409: "Conflicts with what is stored", 413: "Body too large",
-        415: "Body is not JSON", 422: "A rule is broken",
+        415: "Body is compressed (Content-Encoding), or is not UTF-8 JSON",
+        422: "A rule is broken",
     }
     return {str(status): _response(texts[status], "ValidationError" if status == 422 else "Error")
             for status in statuses}
@@ -314,12 +315,22 @@ def _with_credentials(paths: dict[str, Any]) -> dict[str, Any]:
     return paths
 
 
+def _with_body_checks(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every operation, even one that reads no body, may answer 413 and 415 (bodies.py)."""
+    for item in paths.values():
+        for method, operation in item.items():
+            if method != "parameters":
+                operation["responses"].update(_errors(413, 415))
+    return paths
+
+
 def build_document() -> dict[str, Any]:
     """The whole document."""
     paths = _with_credentials({**_paths(), **_workspace_paths()})
     paths["/apis/auth/discovery"] = {"get": {
         **_operation("authDiscovery", "Whether this server asks for credentials",
                      ("200", "The answer", "Discovery"), ()), "security": []}}
+    paths = _with_body_checks(paths)
     return {
         "openapi": "3.1.0",
         "info": {"title": "webui adapters API", "version": "2"},

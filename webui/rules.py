@@ -314,13 +314,46 @@ def error_entry(loc: Iterable[str | int], violation: Violation) -> dict[str, Any
     return {"loc": list(loc), "msg": violation.msg, "type": violation.type}
 
 
+class _RefusedConstant(ValueError):
+    """NaN or Infinity in JSON text: Python reads them, JSON does not have them."""
+
+
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    raise _RefusedConstant(f"{name} is not valid JSON")
 
 
-def loads_strict(text: str) -> Any:
-    """JSON text decoded strictly: NaN and Infinity are refused (ValueError)."""
-    return json.loads(text, parse_constant=_reject_constant)
+def _json_integer(text: str) -> int:
+    """A JSON integer; past 20 digits, ±10**20: beyond every limit, never Python's digit limit."""
+    # so a 5000-digit rank gets the rule's own "at most" message
+    digits = text.removeprefix("-")  # JSON's grammar: ASCII digits, no leading zeros
+    magnitude = int(digits) if len(digits) <= 20 else 10**20
+    return -magnitude if text.startswith("-") else magnitude
+
+
+def loads_strict(text: str, parse_int: Callable[[str], Any] = _json_integer) -> Any:
+    """JSON text decoded strictly: NaN and Infinity refused (ValueError), integers by parse_int."""
+    return json.loads(text, parse_constant=_reject_constant, parse_int=parse_int)
+
+
+def json_problem(error: ValueError | RecursionError) -> str:
+    """What is wrong with JSON text, in words that quote no Python internals."""
+    if isinstance(error, RecursionError):
+        return "it is nested too deeply"
+    if isinstance(error, json.JSONDecodeError):
+        return f"{error.msg} at line {error.lineno} column {error.colno}"
+    if isinstance(error, _RefusedConstant):
+        return str(error)
+    return "it cannot be read as JSON"
+
+
+JSON_CHARSETS = ("utf-8", "utf8")  # UTF-8, and the alias some clients send
+
+
+def charset_problem(charset: str | None) -> str | None:
+    """Why a JSON body's declared charset is refused (None when absent or UTF-8, any case)."""
+    if charset is None or charset.lower() in JSON_CHARSETS:
+        return None
+    return f"Content-Type charset {charset!r} is not supported: JSON must be sent as UTF-8"
 
 
 def decode_json(raw: bytes) -> tuple[Any, list[dict[str, Any]]]:
@@ -333,7 +366,7 @@ def decode_json(raw: bytes) -> tuple[Any, list[dict[str, Any]]]:
     except RecursionError:
         problem = Violation("Request body is nested too deeply", "json_invalid")
     except ValueError as exc:  # json.JSONDecodeError and the rejected constants
-        problem = Violation(f"Request body is not valid JSON: {exc}", "json_invalid")
+        problem = Violation(f"Request body is not valid JSON: {json_problem(exc)}", "json_invalid")
     return None, [error_entry(("body",), problem)]
 
 

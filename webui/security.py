@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 from functools import cache
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import Flask, Response, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 
 
+def script_sources(htmx_url: str) -> list[str]:
+    """'self', plus htmx's one file (its URL, not its origin) when it comes from elsewhere."""
+    parts = urlsplit(htmx_url)
+    if not parts.netloc:
+        return ["'self'"]
+    scheme = f"{parts.scheme}://" if parts.scheme else ""  # '//host/...': the page's scheme
+    # CSP ends a source at ';' or ',' and reads a path percent-decoded: escape those two only
+    path = quote(parts.path, safe="/%:@!$&'()*+=~-._")
+    return ["'self'", f"{scheme}{parts.netloc}{path}"]
+
+
 @cache
 def content_security_policy(htmx_url: str) -> str:
-    """Scripts and everything else from the app only, plus the origin htmx is loaded from."""
-    parts = urlsplit(htmx_url)
-    script_sources = ["'self'"]
-    if parts.scheme and parts.netloc:
-        script_sources.append(f"{parts.scheme}://{parts.netloc}")
+    """Scripts from the app only, plus the pinned htmx file; everything else from the app."""
     return "; ".join([
         "default-src 'self'",
-        f"script-src {' '.join(script_sources)}",
+        f"script-src {' '.join(script_sources(htmx_url))}",
         "style-src 'self'",
         "img-src 'self' data:",
         "connect-src 'self'",
