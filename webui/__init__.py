@@ -12,6 +12,7 @@ from . import (
     account_views,
     api,
     auth,
+    bodies,
     cli,
     config,
     database,
@@ -57,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     for blueprint in (api.bp, entities.bp, auth.bp):  # scripts send JSON, which a cross-site
         csrf.exempt(blueprint)                        # form cannot (415)
+    bodies.register(app)  # a body whole or refused (413, 415), whoever reads it
     errors.register(app)
     cli.register(app)
     security.register(app)

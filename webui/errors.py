@@ -11,8 +11,6 @@ from typing import Any
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from . import bodies
-
 
 class ApiError(Exception):
     """An answer of the JSON API that is not a success: its status, detail and any headers."""
@@ -75,8 +73,7 @@ def handle_unexpected(error: Exception):
 
 
 def register(app: Flask) -> None:
-    """Install the handlers, and the body checks (413, 415) for every route."""
-    bodies.register(app)
+    """Install the handlers."""
     app.register_error_handler(ApiError, json_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)
