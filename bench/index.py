@@ -31,7 +31,7 @@ from bench.servers import Server
 PREFIXES = ("research", "support", "vision", "speech", "legal", "finance", "search", "ops",
             "platform", "data")
 SEARCHED = "research"
-INDEX_PAGE_SIZE = 50  # the index's default page size
+INDEX_PAGE_SIZE = 25  # the index's default page size
 REFERENCE = "index_reference"  # measured beside the index, judged by no target
 
 

@@ -39,12 +39,12 @@ def count_line(page) -> str:
 
 # --- pages and their size ----------------------------------------------------------------
 
-def test_the_first_page_shows_fifty_and_counts_them_all(app, client):
-    """250 workspaces: the first 50 by name, and the total."""
+def test_the_first_page_shows_twenty_five_and_counts_them_all(app, client):
+    """250 workspaces: the first 25 by name, and the total."""
     add_workspaces(app, *reversed(numbered(250)))
     page = parse(client.get("/"))
-    assert names(page) == numbered(50)
-    assert count_line(page) == "Showing 1–50 of 250 workspaces"
+    assert names(page) == numbered(25)
+    assert count_line(page) == "Showing 1–25 of 250 workspaces"
 
 
 @pytest.mark.parametrize("asked, shown", [("25", 25), ("50", 50), ("100", 100)])
@@ -56,13 +56,13 @@ def test_a_page_size_the_listing_offers_is_used(app, client, asked, shown):
 
 
 @pytest.mark.parametrize("asked", ["1000", "101", "99", "0", "-5", "ten", "1e3", "9" * 400, ""])
-def test_any_other_page_size_falls_back_to_fifty(app, client, asked):
+def test_any_other_page_size_falls_back_to_twenty_five(app, client, asked):
     """As on the adapters listing: never more than 100 a page, never an error."""
     add_workspaces(app, *numbered(250))
     response = client.get("/", query_string={"page_size": asked})
     assert response.status_code == 200
-    assert len(names(response)) == 50
-    assert one(response, "#workspace-page-size option[selected]")["value"] == "50"
+    assert len(names(response)) == 25
+    assert one(response, "#workspace-page-size option[selected]")["value"] == "25"
 
 
 @pytest.mark.parametrize("asked", ["0", "-1", "two", "1.5", "9" * 400, " ", "\x00"])
@@ -70,7 +70,7 @@ def test_a_bad_page_number_shows_the_first_page(app, client, asked):
     add_workspaces(app, *numbered(120))
     response = client.get("/", query_string={"page": asked})
     assert response.status_code == 200
-    assert names(response) == numbered(50)
+    assert names(response) == numbered(25)
 
 
 def test_a_page_past_the_end_says_so(app, client):
@@ -86,12 +86,12 @@ def test_previous_and_next_links_walk_the_pages(app, client):
     first = parse(client.get("/"))
     assert one(first, 'nav.pagination a[rel="next"]')["href"] == "/?page=2"
     assert every(first, 'nav.pagination a[rel="prev"]') == []
-    last = parse(client.get("/?page=3"))
+    last = parse(client.get("/?page=5"))
     assert names(last) == numbered(120)[100:]
     assert count_line(last) == "Showing 101–120 of 120 workspaces"
-    assert one(last, 'nav.pagination a[rel="prev"]')["href"] == "/?page=2"
+    assert one(last, 'nav.pagination a[rel="prev"]')["href"] == "/?page=4"
     assert every(last, 'nav.pagination a[rel="next"]') == []
-    assert text(one(last, 'nav.pagination [aria-current="page"]')) == "3"
+    assert text(one(last, 'nav.pagination [aria-current="page"]')) == "5"
 
 
 def test_one_page_needs_no_pager(app, client):
@@ -137,8 +137,8 @@ def test_search_keeps_names_that_start_with_the_term_in_any_case(app, client, te
 def test_the_search_is_counted_and_paged_with_its_term_in_the_links(app, client):
     add_workspaces(app, *numbered(120), *(f"other-{number:03d}" for number in range(60)))
     page = parse(client.get("/?q=ws-&page=2"))
-    assert names(page) == numbered(120)[50:100]
-    assert count_line(page).startswith("Showing 51–100 of 120 workspaces")
+    assert names(page) == numbered(120)[25:50]
+    assert count_line(page).startswith("Showing 26–50 of 120 workspaces")
     assert one(page, "#workspace-q")["value"] == "ws-"
     assert one(page, 'nav.pagination a[rel="next"]')["href"] == "/?q=ws-&page=3"
     assert one(page, 'nav.pagination a[rel="prev"]')["href"] == "/?q=ws-"
@@ -161,12 +161,12 @@ def test_the_search_is_a_get_form_that_works_without_javascript(app, client):
 @pytest.mark.parametrize("target", ["workspace-results", "div#workspace-results"])
 def test_htmx_gets_the_results_alone_and_the_tidy_url(app, client, target):
     add_workspaces(app, *numbered(60), "research")
-    response = client.get("/?q=ws&page=2&page_size=50",
+    response = client.get("/?q=ws&page=2&page_size=25",
                           headers={"HX-Request": "true", "HX-Target": target})
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<html" not in body and 'id="workspace-search"' not in body
-    assert names(response) == numbered(60)[50:]
+    assert names(response) == numbered(60)[25:50]
     assert response.headers["HX-Push-Url"] == "/?q=ws&page=2"
     assert "HX-Target" in response.headers["Vary"]
 
@@ -245,7 +245,7 @@ def test_with_sign_in_a_person_sees_and_counts_only_their_workspaces(app, client
     assert count_line(searched).startswith("Showing 1–2 of 2 workspaces")
     admin = app.test_client()
     sign_in(admin, "root")
-    assert count_line(admin.get("/")) == "Showing 1–50 of 80 workspaces"
+    assert count_line(admin.get("/")) == "Showing 1–25 of 80 workspaces"
 
 
 def test_queries_are_bounded_by_the_page(app):

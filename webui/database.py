@@ -267,8 +267,11 @@ def _writable(state: _State) -> bool:
         return False
     if state.path is None:
         return True
+    # access(), not an open and close: closing any descriptor of the file would drop the
+    # POSIX locks SQLite holds on it in this process
+    if not os.access(state.path, os.W_OK):
+        return False
     try:
-        os.close(os.open(state.path, os.O_RDWR))
         room = os.statvfs(state.path.parent)
     except OSError:
         return False

@@ -29,7 +29,7 @@ LIST_DEFAULTS = ListQuery(page=1, page_size=50, sort="-created_at")
 LISTING_KEYS = ("q", "finetuning_type", "model", "enabled", "sort", "page", "page_size")
 FILTER_KEYS = ("finetuning_type", "model", "enabled")
 # the index: in name order, which the name's index serves, as it does the search by name
-INDEX_DEFAULTS = ListQuery(page=1, page_size=50, sort="name")
+INDEX_DEFAULTS = ListQuery(page=1, page_size=25, sort="name")
 INDEX_KEYS = ("q", "page", "page_size")
 INDEX_FRAGMENTS = {"workspace-results": "_workspace_results.html"}
 
@@ -43,9 +43,10 @@ def _page_globals() -> dict:
 @bp.app_template_global()
 def when(moment: datetime, seconds: bool = False) -> Markup:
     """A stored UTC time as a <time> element."""
-    shown = moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
-    stamp = rules.format_timestamp(moment)
-    return Markup('<time datetime="{}" title="{}">{} UTC</time>').format(stamp, stamp, shown)
+    stamp = rules.format_timestamp(moment)  # e.g. 2026-01-02T03:04:05.000006Z
+    shown = f"{stamp[:10]} {stamp[11:19] if seconds else stamp[11:16]}"
+    # digits and separators only, nothing to escape: Markup.format would escape each part
+    return Markup(f'<time datetime="{stamp}" title="{stamp}">{shown} UTC</time>')
 
 
 @bp.app_template_global()
