@@ -152,3 +152,19 @@ def test_a_busy_database_does_not_fail_a_read_made_with_a_token(app, client, dat
         holder.execute("ROLLBACK")
         holder.close()
     assert response.status_code == 200
+
+
+@sqlite_only
+def test_a_file_deleted_while_a_worker_starts_does_not_stop_it(tmp_path, monkeypatch):
+    """The file vanishes between the schema's preparation and the worker noting the file:
+    the worker still starts (one that did not would take gunicorn down) and answers 503."""
+    from webui import database
+
+    def gone(path):
+        raise FileNotFoundError(path)
+
+    monkeypatch.setattr(database, "_identity", gone)
+    app = create_app({"TESTING": True,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'r.sqlite3'}",
+                      "SECRET_KEY": "test", "INSTANCE_PATH": str(tmp_path / "instance")})
+    assert_unavailable_json(app.test_client().get(ADAPTERS))

@@ -27,7 +27,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask, current_app, request
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import ServiceUnavailable
 
@@ -100,9 +100,10 @@ def init_app(app: Flask) -> None:
             event.listen(db.engine, "handle_error", _sqlite_faults_reconnect)
         try:
             ensure_ready()
-        except Unavailable as error:
+        except (Unavailable, SQLAlchemyError, OSError) as error:  # a worker that failed to
+            # start would stop the whole server: start, and answer from the next request on
             app.logger.warning("Starting without the database (%s): it is tried again on each "
-                               "request", error.cause)
+                               "request", getattr(error, "cause", error))
     app.before_request_funcs.setdefault(None, []).insert(0, _before_request)
     for error in (Unavailable, OperationalError, InterfaceError, PoolTimeout):
         app.register_error_handler(error, _database_fault)
@@ -186,7 +187,10 @@ def _prepare(state: _State) -> None:
     finally:
         state.creating = False
     if state.path is not None:
-        state.identity = _identity(state.path)
+        try:
+            state.identity = _identity(state.path)
+        except FileNotFoundError:  # deleted the moment after it was prepared
+            raise Unavailable(f"the database file {state.path} was deleted", "missing") from None
         state.marker.touch(exist_ok=True)
     state.prepared = True
 
