@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import product
 
 import pytest
 from htmlquery import every, one, parse, rows, text
@@ -103,21 +104,22 @@ def test_one_page_needs_no_pager(app, client):
 
 # --- search by name ----------------------------------------------------------------------
 
-SEARCHED = ("research-a", "Research-B", "RESEARCH-c", "re", "search-x", "a_b", "axb", "a%c",
-            "team-research")
+SEARCHED = ("research-a", "Research-B", "RESEARCH-c", "re", "Re_x", "search-x", "a_b", "axb",
+            "a%c", "team-research")
+FOUND_RES = ["research-a", "Research-B", "RESEARCH-c"]  # in name order, ignoring case
 
 
 @pytest.mark.parametrize("term, found", [
-    ("res", ["RESEARCH-c", "Research-B", "research-a"]),
-    ("RESEARCH-", ["RESEARCH-c", "Research-B", "research-a"]),
+    ("res", FOUND_RES),
+    ("RESEARCH-", FOUND_RES),
     ("research-b", ["Research-B"]),
-    ("re", ["RESEARCH-c", "Research-B", "re", "research-a"]),
+    ("re", ["re", "Re_x", *FOUND_RES]),  # '_' folds below every letter, as lower case does
     ("search", ["search-x"]),  # the start of a name, not anywhere in it
     ("a_", ["a_b"]),  # '_' and '%' are themselves, not wildcards
     ("a%", ["a%c"]),
     ("zzz", []),
     ("ré", []),
-    ("  res  ", ["RESEARCH-c", "Research-B", "research-a"]),
+    ("  res  ", FOUND_RES),
 ], ids=["prefix", "upper", "whole", "short", "not-inside", "underscore", "percent", "none",
         "non-ascii", "spaces"])
 def test_search_keeps_names_that_start_with_the_term_in_any_case(app, client, term, found):
@@ -132,6 +134,21 @@ def test_search_keeps_names_that_start_with_the_term_in_any_case(app, client, te
     else:
         assert "No workspace names start with" in text(one(response, ".empty"))
         assert one(response, ".empty a")["href"] == "/"
+
+
+def test_names_differing_only_in_case_are_all_found_in_a_stable_order(app, client):
+    """Every case of one name (32) and a longer one: all found, those equal but for case by
+    name (as stored), the same order on each page, none lost or repeated between pages."""
+    cases = ["".join(letters) for letters in product(*({c, c.upper()} for c in "alpha"))]
+    add_workspaces(app, "alph", "alphb", *reversed(cases), "ALPHA-1", "alpha0")
+    expected = [*sorted(cases), "ALPHA-1", "alpha0"]  # '-' and '0' fold after the end of 'alpha'
+    for term in ("alpha", "ALPHA", "aLpHa"):
+        first = parse(client.get("/", query_string={"q": term}))
+        second = parse(client.get("/", query_string={"q": term, "page": "2"}))
+        assert names(first) + names(second) == expected
+        assert count_line(first).startswith("Showing 1–25 of 34 workspaces")
+    assert names(client.get("/?q=ALPHA-")) == ["ALPHA-1"]
+    assert names(client.get("/?q=alph&page_size=100")) == ["alph", *expected, "alphb"]
 
 
 def test_the_search_is_counted_and_paged_with_its_term_in_the_links(app, client):
@@ -184,11 +201,14 @@ def test_what_was_typed_is_shown_escaped(app, client):
 
 # --- served by the index ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/", "/?q=res", "/?q=RES&page=3", "/?page=2&page_size=100"])
+@pytest.mark.parametrize("path", ["/", "/?q=res", "/?q=RES&page=3", "/?q=RE%25_",
+                                  "/?page=2&page_size=100"])
 def test_every_statement_of_the_index_reads_the_name_index(app, client, path):
-    """On SQLite, every statement of the index reads the name index; a search, only the part
-    of it that can match."""
-    add_workspaces(app, *numbered(300), *(f"research-{number}" for number in range(300)))
+    """On SQLite, every statement of the index reads a name index in its order, never sorting:
+    a page, the primary key; a search, only the one range of the case-blind index that can
+    match (never a walk of all of it)."""
+    add_workspaces(app, *numbered(300), *(f"research-{number}" for number in range(300)),
+                   *(f"RESEARCH-{number}" for number in range(30)), "re%_x")
     seen: list[tuple[str, object]] = []
     with app.app_context():
         engine = db.engine
@@ -209,11 +229,16 @@ def test_every_statement_of_the_index_reads_the_name_index(app, client, path):
             for statement, parameters in seen:
                 plan = [row[3] for row in connection.exec_driver_sql(
                     "EXPLAIN QUERY PLAN " + statement, parameters)]
+                assert not any("TEMP B-TREE" in line for line in plan), plan  # no sort
                 touching = [line for line in plan if " workspaces" in line]
-                assert touching and all("INDEX sqlite_autoindex_workspaces_1" in line
-                                        for line in touching), plan
-                if "q=" in path:  # the search's ranges of the index, not a walk of all of it
-                    assert all(line.startswith("SEARCH") for line in touching), plan
+                if "q=" in path:
+                    assert touching and all(
+                        line.startswith("SEARCH workspaces USING")
+                        and line.endswith("INDEX ix_workspaces_name_nocase (name>? AND name<?)")
+                        for line in touching), plan
+                else:
+                    assert touching and all("INDEX sqlite_autoindex_workspaces_1" in line
+                                            for line in touching), plan
 
 
 # --- sign-in on ------------------------------------------------------------------------------

@@ -158,7 +158,7 @@ def test_migrations_carry_their_own_definitions():
 
 def test_a_new_database_starts_at_the_newest_version(app):
     """A fresh database is created at head, not left unversioned."""
-    assert current_revision(app) == head_revision() == "0006"
+    assert current_revision(app) == head_revision() == "0007"
 
 
 def test_restarting_at_the_newest_version_changes_nothing(app, create):
@@ -260,6 +260,50 @@ def test_migrated_adapters_table_is_the_one_the_models_make(app):
     assert any("PRIMARY KEY AUTOINCREMENT" in sql for sql in made)
     assert sum(sql.startswith(("CREATE INDEX", "CREATE TRIGGER")) for sql in made) == 6 + 3
     assert _adapters_ddl(app) == made
+
+
+def _indexes_ddl(app) -> list[tuple[str, str, str | None]]:
+    """Every index of every table, with its SQL (None: made by a constraint), runs of white
+    space made one space."""
+    with app.app_context():
+        found = db.session.execute(text(
+            "SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'index' "
+            "ORDER BY tbl_name, name")).all()
+        return [(table, name, sql and " ".join(sql.split())) for table, name, sql in found]
+
+
+@pytest.mark.skipif(not ON_SQLITE, reason="the SQLite indexes")
+def test_migrated_indexes_are_the_ones_the_models_make(app):
+    """The frozen DDL of the migrations (0007's case-blind index of workspace names
+    included, which the models make only on SQLite) gives exactly a new database's indexes."""
+    made = _indexes_ddl(app)
+    assert ("workspaces", "ix_workspaces_name_nocase",
+            "CREATE INDEX ix_workspaces_name_nocase ON workspaces (name COLLATE NOCASE, name)"
+            ) in made
+    upgrade_from_nothing(app)
+    assert _indexes_ddl(app) == made
+
+
+def test_the_previous_release_upgrades_to_the_case_blind_name_index(app, create):
+    """A database of the release before (0006): its workspaces kept and searchable in any
+    case, in name order ignoring case."""
+    for workspace in ("Team-b", "team-a", "other"):
+        create(workspace=workspace, name="a-1")
+    with app.app_context():
+        db.session.remove()
+        flask_migrate.downgrade(revision="0006")
+        assert "ix_workspaces_name_nocase" not in {
+            index["name"] for index in inspect(db.engine).get_indexes("workspaces")}
+    again = create_app(dict(app.config, INSTANCE_PATH=app.instance_path))
+    assert current_revision(again) == head_revision()
+    page = again.test_client().get("/?q=TEAM").get_data(as_text=True)
+    assert page.index(">team-a<") < page.index(">Team-b<") and ">other<" not in page
+    with again.app_context():
+        if db.engine.dialect.name == "sqlite":
+            assert "ix_workspaces_name_nocase" in {
+                index["name"] for index in inspect(db.engine).get_indexes("workspaces")}
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _adapter_ids(app) -> dict[str, int]:

@@ -1,5 +1,6 @@
 """The tables: adapters; workspaces with their counts, models and members; the name indexes
-that serve `$like` on names; and the people who sign in, their sessions and API tokens."""
+that serve `$like` on adapter names and the search of workspace names; and the people who sign
+in, their sessions and API tokens."""
 
 from __future__ import annotations
 
@@ -129,8 +130,9 @@ event.listen(Adapter.__table__, "after_create",
 
 
 def is_model_table(name: str) -> bool:
-    """Whether a table or index is one the models declare (the name indexes are not)."""
-    return not name.startswith(NAME_INDEX)
+    """Whether a table or index is one the models declare (the name indexes, made by DDL of
+    their own, are not)."""
+    return not name.startswith(NAME_INDEX) and name != WORKSPACE_NAMES_NOCASE
 
 
 class WorkspaceModel(db.Model):
@@ -158,6 +160,16 @@ class Workspace(db.Model):
     created_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_by: Mapped[str | None] = mapped_column(String(USERNAME_MAX))
     updated_by: Mapped[str | None] = mapped_column(String(USERNAME_MAX))
+
+
+# On SQLite, workspace names ignoring ASCII case, then as they are: the index's search by name
+# reads one range of it, already in order (names are ASCII below DEL, and NOCASE folds ASCII
+# letters only). PostgreSQL searches with ILIKE instead.
+WORKSPACE_NAMES_NOCASE = "ix_workspaces_name_nocase"
+WORKSPACE_NAMES_NOCASE_DDL = (
+    f"CREATE INDEX {WORKSPACE_NAMES_NOCASE} ON workspaces (name COLLATE NOCASE, name)")
+event.listen(Workspace.__table__, "after_create",
+             DDL(WORKSPACE_NAMES_NOCASE_DDL).execute_if(dialect="sqlite"))
 
 
 class Membership(db.Model):

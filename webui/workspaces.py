@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 from functools import cache
-from itertools import product
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select
+from sqlalchemy import and_, bindparam, delete, func, select
 
 from . import rules
 from .database import one_writer
@@ -15,10 +14,6 @@ from .extensions import db
 from .listing import ListQuery
 from .models import Membership, User, Workspace, WorkspaceModel
 from .queries import FILTER_CLAUSES, Page, insert_new, utcnow
-
-# The case variants of this many leading characters bound a name search on SQLite (at most
-# 2**3 index ranges); LIKE checks the rest of the term.
-PREFIX_VARIANT_CHARS = 3
 
 
 class WorkspaceError(Exception):
@@ -90,21 +85,22 @@ def get_workspace(name: str) -> Workspace | None:
 def list_workspaces(username: str | None, query: ListQuery, search: str | None = None) -> Page:
     """A page of the workspaces a person may read (``username`` None: every workspace).
 
-    ``search`` (the index's search box) keeps the names that start with it, in any case.
+    ``search`` (the index's search box) keeps the names that start with it, in any case, in
+    name order ignoring case (names differing only in case, by name).
     """
     clauses = [] if username is None else [Workspace.name.in_(_readable_names(username))]
     clauses += _name_filter(query.filter or {})
-    key = query.sort.removeprefix("-")
-    column = getattr(Workspace, key)
+    names = [Workspace.name]
     if search:
         clauses.append(_name_starts(search))
-        if key == "name" and db.session.get_bind().dialect.name == "sqlite":
-            # Sorting by `name || ''` lets the search's ranges lead: with the page size a
-            # parameter, SQLite would otherwise walk the whole name index in order instead.
-            column = Workspace.name + ""
-    order = [column.desc() if query.sort.startswith("-") else column]
-    if key != "name":  # the tie-breaker
-        order.append(Workspace.name)
+        names = [_name_folded(), Workspace.name]
+    key = query.sort.removeprefix("-")
+    descending = query.sort.startswith("-")
+    if key == "name":
+        order = [name.desc() for name in names] if descending else names
+    else:  # the name is the tie-breaker
+        column = getattr(Workspace, key)
+        order = [column.desc() if descending else column, *names]
     total = db.session.scalar(select(func.count()).select_from(Workspace).where(*clauses))
     offset = (query.page - 1) * query.page_size
     if offset >= total:  # past the end: nothing to read
@@ -116,21 +112,28 @@ def list_workspaces(username: str | None, query: ListQuery, search: str | None =
     return Page(rows, total, query.page, query.page_size)
 
 
+def _on_sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
+
+
+def _name_folded() -> Any:
+    """The name with its ASCII case ignored, as the search orders and (on SQLite) finds it."""
+    return Workspace.name.collate("NOCASE") if _on_sqlite() else func.lower(Workspace.name)
+
+
 def _name_starts(term: str) -> Any:
     """Names that start with ``term``, ignoring ASCII case.
 
-    On SQLite the name's own index answers: one range for each case variant of the term's
-    first few characters (names are ASCII, all below DEL, so ``[v, v + DEL)`` holds exactly
-    the names starting with ``v``), and LIKE, which ignores ASCII case there, checks the rest.
-    PostgreSQL's collation may not order names byte by byte, so there it is a plain ILIKE.
+    On SQLite, one range of the names' case-blind index (``ix_workspaces_name_nocase``): names
+    are ASCII, all below DEL, and NOCASE folds ASCII letters only, so ``[term, term + DEL)``
+    holds exactly the names starting with the term in any case, with '%' and '_' as
+    themselves. PostgreSQL's collation may not order names byte by byte, so there it is an
+    ILIKE.
     """
-    if db.session.get_bind().dialect.name != "sqlite":
+    if not _on_sqlite():
         return Workspace.name.istartswith(term, autoescape=True)
-    lead = term[:PREFIX_VARIANT_CHARS]
-    variants = {"".join(letters) for letters in product(*({c.lower(), c.upper()} for c in lead))}
-    ranges = [and_(Workspace.name >= variant, Workspace.name < variant + "\x7f")
-              for variant in sorted(variants)]
-    return and_(or_(*ranges), Workspace.name.startswith(term, autoescape=True))
+    folded = Workspace.name.collate("NOCASE")
+    return and_(folded >= term, folded < term + "\x7f")
 
 
 def _name_filter(conditions: dict[str, dict[str, Any]]) -> list[Any]:
