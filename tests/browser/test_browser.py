@@ -265,6 +265,9 @@ def test_the_workspaces_index_searches_and_pages_in_place(site: str, page: Page,
     assert page.locator("tbody td:first-child a").first.inner_text() == "research-125"
     assert page.evaluate("window.stillHere") is True
     screenshot(page, "index-search")
+    page.get_by_label("Per page").select_option("50")  # one request, from the first page
+    expect(count).to_have_text("Showing 1–50 of 120 workspaces whose names start with “RES”")
+    expect(page).to_have_url(re.compile(r"q=RES&page_size=50$"))
     page.get_by_label("Name starts with").fill("nobody")
     expect(page.get_by_text("No workspace names start with “nobody”.")).to_be_visible()
 
