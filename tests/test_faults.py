@@ -275,13 +275,14 @@ def test_a_full_disk_answers_503_then_heals(small_disk):
     def fill() -> None:
         with sqlite3.connect(server.database) as connection:  # the WAL must grow to write
             connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        with filler.open("wb") as handle:
-            try:
-                while True:
-                    handle.write(b"\0" * 65536)
-                    handle.flush()
-            except OSError:
+        descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)  # unbuffered: no
+        try:                                                            # flush fails at close
+            while os.write(descriptor, b"\0" * 65536):
                 pass
+        except OSError:  # the file system is full
+            pass
+        finally:
+            os.close(descriptor)
 
     try:
         figures = fault_then_recover(server, fill, filler.unlink, "full")
