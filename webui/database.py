@@ -219,7 +219,8 @@ def _before_request() -> None:
         ensure_ready()
 
 
-_WITHOUT_DATABASE = {"static", "health.healthz"}  # the health check reports instead
+# the health check reports instead
+_WITHOUT_DATABASE = {"static", "favicon.favicon", "health.healthz"}
 
 
 def _database_fault(error: Exception):

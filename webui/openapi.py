@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, render_template
 
-from . import listing, rules
+from . import apidocs, listing, rules
 
 bp = Blueprint("openapi", __name__)
 
@@ -343,10 +343,21 @@ def build_document() -> dict[str, Any]:
     }
 
 
-@bp.get("/apis/openapi.json")
-def openapi_document():
-    """The OpenAPI 3.1 document of the JSON API."""
+def _document() -> dict[str, Any]:
+    """The document, built once per app."""
     document = current_app.extensions.get("webui.openapi")
     if document is None:
         document = current_app.extensions["webui.openapi"] = build_document()
-    return jsonify(document)
+    return document
+
+
+@bp.get("/apis/openapi.json")
+def openapi_document():
+    """The OpenAPI 3.1 document of the JSON API."""
+    return jsonify(_document())
+
+
+@bp.get("/apis/docs")
+def api_docs():
+    """The API reference: the same document, as a page a person can read."""
+    return render_template("apis/docs.html", reference=apidocs.reference(_document()))

@@ -68,7 +68,9 @@ ROUTES: dict[str, str] = {
     "account.login": PUBLIC,
     "auth.discovery": PUBLIC,
     "openapi.openapi_document": PUBLIC,
+    "openapi.api_docs": PUBLIC,
     "health.healthz": PUBLIC,
+    "favicon.favicon": PUBLIC,
     "static": PUBLIC,
 }
 
