@@ -120,7 +120,7 @@ def app_kinds(size: int, layout: str) -> list[Kind]:
         Kind("html_adapter", "(e) HTML adapter page", "GET",
              f"/workspaces/{workspace}/adapters/{shown}", 200),
         Kind("validate", "(f) per-field validation (name)", "POST",
-             f"/workspaces/{workspace}/adapters/new/validate?field=name", 200,
+             f"/workspaces/{workspace}/new-adapter/validate?field=name", 200,
              body="name=fresh-adapter-name"),
         Kind("create", "(a) API create", "POST", f"{API}/{workspace}/adapters", 201,
              create=True),
@@ -140,7 +140,7 @@ def baseline_kinds(layout: str) -> list[Kind]:
 
 def csrf_headers(server: Server, workspace: str) -> dict[str, str]:
     """The session cookie and CSRF token a browser would have after opening the form."""
-    status, headers, content, _ = http("GET", f"{server.url}/workspaces/{workspace}/adapters/new")
+    status, headers, content, _ = http("GET", f"{server.url}/workspaces/{workspace}/new-adapter")
     if status != 200:
         raise RuntimeError(f"the create form answered {status}")
     cookies = [cookie.split(";", 1)[0] for cookie in headers.get_all("Set-Cookie") or []]

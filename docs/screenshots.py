@@ -94,7 +94,7 @@ def shoot(base_url: str) -> None:
         page.wait_for_function("window.htmx !== undefined")
         page.screenshot(path=IMAGES / "listing.png")
 
-        page.goto(f"{base_url}/workspaces/{WORKSPACE}/adapters/new")
+        page.goto(f"{base_url}/workspaces/{WORKSPACE}/new-adapter")
         page.wait_for_function("window.htmx !== undefined")
         page.fill("#name", "billing faq v2")
         page.fill("#model", "llama-3-8b")
@@ -103,7 +103,7 @@ def shoot(base_url: str) -> None:
         page.fill("#lora_config-rank", "0")
         page.fill("#description", "Answers billing questions; trained on the February export.")
         with page.expect_response(lambda response: response.request.method == "POST"
-                                  and response.url.endswith("/adapters/new")):
+                                  and response.url.endswith("/new-adapter")):
             page.click("button[type=submit]")
         page.wait_for_selector(".error-summary")
         page.evaluate("document.activeElement && document.activeElement.blur()")

@@ -190,13 +190,13 @@ def test_a_page_without_a_session_goes_to_sign_in_and_back(app, client):
 
 def test_an_htmx_request_without_a_session_sends_the_browser_to_sign_in(app, client):
     """The per-field check with an expired session: HX-Redirect to the sign-in page."""
-    response = client.post("/workspaces/team/adapters/new/validate?field=name",
+    response = client.post("/workspaces/team/new-adapter/validate?field=name",
                            headers={"HX-Request": "true",
                                     "HX-Current-URL": "http://localhost/workspaces/team/"
-                                                      "adapters/new"})
+                                                      "new-adapter"})
     assert response.status_code == 401
     assert response.headers["HX-Redirect"] == (
-        "/login?next=%2Fworkspaces%2Fteam%2Fadapters%2Fnew")
+        "/login?next=%2Fworkspaces%2Fteam%2Fnew-adapter")
 
 
 @pytest.mark.parametrize("username, password", [

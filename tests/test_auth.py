@@ -336,11 +336,11 @@ PAGE_ROUTES = {
     "index": ("GET", "/", None),
     "listing": ("GET", "/workspaces/{ws}/adapters", None),
     "adapter": ("GET", "/workspaces/{ws}/adapters/lora-a", None),
-    "new-form": ("GET", "/workspaces/{ws}/adapters/new", None),
-    "create": ("POST", "/workspaces/{ws}/adapters/new",
+    "new-form": ("GET", "/workspaces/{ws}/new-adapter", None),
+    "create": ("POST", "/workspaces/{ws}/new-adapter",
                {"name": "page-made", "model": "base-model", "fileset": "fs",
                 "finetuning_type": "dpo"}),
-    "check-field": ("POST", "/workspaces/{ws}/adapters/new/validate?field=name", {"name": "x"}),
+    "check-field": ("POST", "/workspaces/{ws}/new-adapter/validate?field=name", {"name": "x"}),
     "disable": ("POST", "/workspaces/{ws}/adapters/lora-a/enabled", {"enabled": "false"}),
     "describe": ("POST", "/workspaces/{ws}/adapters/lora-a/description", {"description": "d"}),
     "delete-ask": ("GET", "/workspaces/{ws}/adapters/lora-a/delete", None),
@@ -399,18 +399,22 @@ def test_a_viewer_sees_no_write_controls(client, team):
     listing = client.get("/workspaces/team/adapters").get_data(as_text=True)
     adapter = client.get("/workspaces/team/adapters/lora-a").get_data(as_text=True)
     members = client.get("/workspaces/team/members").get_data(as_text=True)
-    assert "/adapters/new" not in listing
+    assert "/new-adapter" not in listing
     assert "/enabled" not in adapter and "/description" not in adapter
     assert "/delete" not in adapter
     assert "Add a member" not in members and "/members/remove" not in members
+    missing = client.get("/workspaces/team/adapters/new")  # no link to a form they may not use
+    assert missing.status_code == 404 and "/new-adapter" not in missing.get_data(as_text=True)
 
 
 def test_an_editor_sees_the_write_controls(client, team):
     """The same pages with Editor's role show the controls it may use."""
     sign_in(client, "ed")
-    assert "/adapters/new" in client.get("/workspaces/team/adapters").get_data(as_text=True)
+    assert "/new-adapter" in client.get("/workspaces/team/adapters").get_data(as_text=True)
     adapter = client.get("/workspaces/team/adapters/lora-a").get_data(as_text=True)
     assert "/enabled" in adapter and "/delete" in adapter
+    missing = client.get("/workspaces/team/adapters/new")
+    assert missing.status_code == 404 and "/new-adapter" in missing.get_data(as_text=True)
 
 
 def test_the_index_lists_only_readable_workspaces(client, team):
@@ -453,7 +457,7 @@ def test_auth_off_ignores_authorization_and_records_local(tmp_path):
         assert queries.get_adapter("default", "lora-a").created_by == "local"
         assert workspaces.get_workspace("default").created_by == "local"
     for path in ("/", "/workspaces/default/adapters", "/workspaces/default/adapters/lora-a",
-                 "/workspaces/default/adapters/new", "/nowhere"):
+                 "/workspaces/default/new-adapter", "/nowhere"):
         notice = every(client.get(path), ".auth-off")
         assert notice and "anyone who can reach this server can change anything" in \
             notice[0].get_text(), path

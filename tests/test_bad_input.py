@@ -130,8 +130,8 @@ BODY_ROUTES = ("create", "patch", "create-nested", "patch-nested")
 CREATE_ROUTES = ("create", "create-nested")
 PATCH_ROUTES = ("patch", "patch-nested")
 HTML_POSTS = {  # id: path; every form POST of the pages
-    "new": "/workspaces/{ws}/adapters/new",
-    "validate": "/workspaces/{ws}/adapters/new/validate?field=name",
+    "new": "/workspaces/{ws}/new-adapter",
+    "validate": "/workspaces/{ws}/new-adapter/validate?field=name",
     "enabled": "/workspaces/{ws}/adapters/{name}/enabled",
     "description": "/workspaces/{ws}/adapters/{name}/description",
     "delete": "/workspaces/{ws}/adapters/{name}/delete",

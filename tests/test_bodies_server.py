@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 
 MIB = 1024 * 1024
 CREATE = f"{API}/default/adapters"
-NEW_PAGE = "/workspaces/default/adapters/new"
+NEW_PAGE = "/workspaces/default/new-adapter"
 
 
 @pytest.fixture(scope="module", params=["gevent", "sync"])

@@ -70,7 +70,7 @@ def test_a_first_release_sqlite_file_upgrades_in_place(tmp_path):
     found = client.get(f"{API}/default/adapters?filter[name][$like]=RA-").get_json()["data"]
     assert [adapter["name"] for adapter in found] == ["lora-a"]
     # the new version's table was filled from the rows already there
-    page = client.get("/workspaces/default/adapters/new").get_data(as_text=True)
+    page = client.get("/workspaces/default/new-adapter").get_data(as_text=True)
     assert '<option value="shared/llama">' in page and '<option value="default/base-model">' in page
     created = client.post(f"{API}/default/adapters", json=valid_body(name="new-one"))
     assert created.status_code == 201
@@ -92,7 +92,7 @@ def test_a_database_at_an_older_version_upgrades_on_start(app, create):
     assert current_revision(app) == "0001"
     again = create_app(dict(app.config, INSTANCE_PATH=app.instance_path))
     assert current_revision(again) == head_revision()
-    page = again.test_client().get("/workspaces/default/adapters/new").get_data(as_text=True)
+    page = again.test_client().get("/workspaces/default/new-adapter").get_data(as_text=True)
     assert '<option value="default/llama-3">' in page
     with again.app_context():
         db.session.remove()

@@ -63,7 +63,7 @@ def test_the_api_answers_503_while_the_database_is_down(without_database, method
 
 
 @pytest.mark.parametrize("path", ["/", "/workspaces/default/adapters",
-                                  "/workspaces/default/adapters/new"])
+                                  "/workspaces/default/new-adapter"])
 def test_pages_answer_a_503_page_while_the_database_is_down(without_database, path):
     """A page saying what is wrong and that nothing changed, with Retry-After."""
     assert_unavailable_page(without_database.test_client().get(path))

@@ -12,8 +12,8 @@ from webui import rules
 from webui.extensions import db
 from webui.models import Adapter
 
-NEW = "/workspaces/default/adapters/new"
-VALIDATE = "/workspaces/default/adapters/new/validate"
+NEW = "/workspaces/default/new-adapter"
+VALIDATE = "/workspaces/default/new-adapter/validate"
 HTMX = {"HX-Request": "true"}
 
 
@@ -69,7 +69,7 @@ def test_index_without_adapters_shows_an_empty_state(client):
     """No workspaces yet: an empty state that points to creating the first adapter."""
     empty = one(client.get("/"), ".empty")
     assert "No adapters yet" in text(empty)
-    assert one(empty, "a")["href"] == "/workspaces/default/adapters/new"
+    assert one(empty, "a")["href"] == "/workspaces/default/new-adapter"
 
 
 def test_index_opens_or_creates_in_any_workspace(client):
@@ -77,7 +77,7 @@ def test_index_opens_or_creates_in_any_workspace(client):
     browse = client.get("/?workspace=team-a&action=open")
     assert browse.status_code == 303 and browse.location.endswith("/workspaces/team-a/adapters")
     new = client.get("/?workspace=team-a&action=new")
-    assert new.location.endswith("/workspaces/team-a/adapters/new")
+    assert new.location.endswith("/workspaces/team-a/new-adapter")
 
 
 def test_index_explains_an_invalid_workspace_inline(client):
@@ -106,7 +106,7 @@ def test_listing_empty_state_links_to_the_form(client):
     """An empty workspace invites creating the first adapter."""
     empty = one(client.get("/workspaces/fresh/adapters"), ".empty")
     assert "No adapters in fresh yet" in text(empty)
-    assert one(empty, "a")["href"] == "/workspaces/fresh/adapters/new"
+    assert one(empty, "a")["href"] == "/workspaces/fresh/new-adapter"
 
 
 @pytest.mark.parametrize(
@@ -533,7 +533,7 @@ def test_htmx_can_be_self_hosted_with_one_setting(tmp_path, monkeypatch):
 def test_a_model_too_long_once_resolved_fails_alike_everywhere(client, app):
     """A bare model that passes alone but not with a long workspace: same message, three ways."""
     workspace = "w" * 120
-    new = f"/workspaces/{workspace}/adapters/new"
+    new = f"/workspaces/{workspace}/new-adapter"
     message = rules.check_model("base-model", workspace).msg
     assert message.startswith("Model must be at most 127 characters long")
     api = client.post(f"{API}/{workspace}/adapters", json=valid_body())
@@ -544,7 +544,7 @@ def test_a_model_too_long_once_resolved_fails_alike_everywhere(client, app):
     token = csrf_token(client, new)
     submitted = client.post(new, data=form_data(token))
     assert submitted.status_code == 422 and error_slot(submitted, "model") == f"Error: {message}"
-    checked = client.post(f"/workspaces/{workspace}/adapters/new/validate?field=model",
+    checked = client.post(f"/workspaces/{workspace}/new-adapter/validate?field=model",
                           data=form_data(token))
     assert error_slot(checked, "model") == f"Error: {message}"
     assert count(app) == 0

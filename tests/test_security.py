@@ -24,9 +24,9 @@ def snapshot(app) -> list[tuple]:
 
 
 HTML_POSTS = [
-    ("/workspaces/default/adapters/new", {"name": "x1", "model": "mm", "fileset": "f",
+    ("/workspaces/default/new-adapter", {"name": "x1", "model": "mm", "fileset": "f",
                                           "finetuning_type": "lora"}),
-    ("/workspaces/default/adapters/new/validate?field=name", {"name": "x1"}),
+    ("/workspaces/default/new-adapter/validate?field=name", {"name": "x1"}),
     ("/workspaces/default/adapters/lora-a/enabled", {"enabled": "false"}),
     ("/workspaces/default/adapters/lora-a/description", {"description": "changed"}),
     ("/workspaces/default/adapters/lora-a/delete", {}),
@@ -88,7 +88,7 @@ def session_cookie(response) -> str:
 
 def test_session_cookie_is_httponly_and_lax_and_not_secure_over_http(client):
     """Over plain HTTP: HttpOnly and SameSite=Lax (Secure would lose it)."""
-    cookie = session_cookie(client.get("/workspaces/default/adapters/new"))
+    cookie = session_cookie(client.get("/workspaces/default/new-adapter"))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Secure" not in cookie
 
@@ -96,7 +96,7 @@ def test_session_cookie_is_httponly_and_lax_and_not_secure_over_http(client):
 def test_session_cookie_is_secure_over_https(app):
     """Served over HTTPS, the session cookie is also Secure."""
     https = app.test_client()
-    response = https.get("/workspaces/default/adapters/new", base_url="https://localhost")
+    response = https.get("/workspaces/default/new-adapter", base_url="https://localhost")
     cookie = session_cookie(response)
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
@@ -110,7 +110,7 @@ def csp_directives(response) -> dict[str, str]:
 EVERY_KIND = [
     ("GET", "/"),
     ("GET", "/workspaces/default/adapters"),
-    ("GET", "/workspaces/default/adapters/new"),
+    ("GET", "/workspaces/default/new-adapter"),
     ("GET", "/workspaces/default/adapters/lora-a"),
     ("GET", "/workspaces/default/adapters/lora-a/delete"),
     ("GET", "/workspaces/default/adapters/missing"),

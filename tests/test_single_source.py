@@ -7,7 +7,7 @@ from htmlquery import one, parse, text
 
 from webui import rules
 
-NEW = "/workspaces/default/adapters/new"
+NEW = "/workspaces/default/new-adapter"
 
 
 def parsed(client, url: str, status: int = 200):

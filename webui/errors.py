@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
 
 class ApiError(Exception):
@@ -20,6 +20,14 @@ class ApiError(Exception):
         self.status = status
         self.detail = detail
         self.headers = headers or {}
+
+
+class PageNotFound(NotFound):
+    """A page's 404 that offers a way on: a link's text and URL."""
+
+    def __init__(self, description: str, link: tuple[str, str] | None = None) -> None:
+        super().__init__(description)
+        self.link = link
 
 
 _API_DETAILS = {
@@ -60,7 +68,7 @@ def handle_http_error(error: HTTPException):
     if _is_api():
         return json_error(ApiError(error.code or 500, _detail(error), headers))
     page = render_template("error.html", code=error.code, title=error.name,
-                           message=error.description)
+                           message=error.description, link=getattr(error, "link", None))
     return page, error.code, headers
 
 

@@ -1,4 +1,8 @@
-"""The HTML pages: workspaces, a workspace's adapters, the create form, one adapter."""
+"""The HTML pages: workspaces, a workspace's adapters, the create form, one adapter.
+
+Fixed words stand where no name can: the create form is ``/workspaces/<ws>/new-adapter``, so
+``/workspaces/<ws>/adapters/<name>`` is the page of every valid name, ``new`` included.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from flask import (
 from markupsafe import Markup
 
 from . import auth, htmx, listing, queries, rules, workspaces
+from .errors import PageNotFound
 from .forms import AdapterForm, DescriptionForm, WorkspaceForm
 from .listing import ListQuery
 from .models import Adapter
@@ -72,11 +77,15 @@ def _checked_workspace(workspace: str) -> str:
     return workspace
 
 
-def _adapter_or_404(workspace: str, name: str) -> Adapter:
+def _adapter_or_404(workspace: str, name: str, offer_create: bool = False) -> Adapter:
+    """The adapter, or a 404 page (with a link to the create form, if asked and allowed)."""
     _checked_workspace(workspace)
     adapter = None if rules.check_name(name) else queries.get_adapter(workspace, name)
     if adapter is None:
-        abort(404, queries.not_found_message(workspace, name) + ".")
+        link = None
+        if offer_create and auth.can("adapters.write", workspace):
+            link = ("Create an adapter", url_for("pages.new_adapter", workspace=workspace))
+        raise PageNotFound(queries.not_found_message(workspace, name) + ".", link)
     return adapter
 
 
@@ -168,7 +177,7 @@ def adapters(workspace: str):
         workspace=workspace, state=state, page=page, page_sizes=PAGE_SIZES, models=models)
 
 
-@bp.route("/workspaces/<workspace>/adapters/new", methods=["GET", "POST"])
+@bp.route("/workspaces/<workspace>/new-adapter", methods=["GET", "POST"])
 def new_adapter(workspace: str):
     """The create form; a valid POST creates the adapter and goes to its page."""
     _checked_workspace(workspace)
@@ -196,7 +205,7 @@ def new_adapter(workspace: str):
     )
 
 
-@bp.post("/workspaces/<workspace>/adapters/new/validate")
+@bp.post("/workspaces/<workspace>/new-adapter/validate")
 def validate_field(workspace: str):
     """Check one input of the create form; answer only its message slot."""
     _checked_workspace(workspace)
@@ -233,7 +242,7 @@ def _adapter_page(adapter: Adapter, status: int = 200,
 @bp.get("/workspaces/<workspace>/adapters/<name>")
 def adapter(workspace: str, name: str):
     """One adapter: every field, its JSON link and a curl command; enable, edit, delete."""
-    return _adapter_page(_adapter_or_404(workspace, name))
+    return _adapter_page(_adapter_or_404(workspace, name, offer_create=True))
 
 
 @bp.post("/workspaces/<workspace>/adapters/<name>/enabled")

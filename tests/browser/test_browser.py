@@ -16,7 +16,7 @@ from webui import HTMX_CDN_URL, rules
 
 from .conftest import axe_violations, screenshot, serve_htmx_from_disk
 
-NEW = "/workspaces/default/adapters/new"
+NEW = "/workspaces/default/new-adapter"
 LISTING = "/workspaces/default/adapters"
 
 
@@ -148,6 +148,25 @@ def test_invalid_submit_shows_a_focused_summary_and_keeps_values(site: str, page
     screenshot(page, "new-submitted-with-errors")
     summary.get_by_role("link", name=rules.check_fileset("").msg).click()
     expect(page.get_by_label("Fileset")).to_be_focused()
+
+
+def test_an_adapter_named_new_is_reached_from_the_form_and_the_listing(site: str, page: Page,
+                                                                       client):
+    """Create new through the form, land on its page; its row in the listing opens it too."""
+    page.goto(site + NEW)
+    page.wait_for_function("window.htmx")
+    fill_valid(page, name="new")
+    page.get_by_role("button", name="Create adapter").click()
+    expect(page).to_have_url(site + "/workspaces/default/adapters/new")
+    expect(page.get_by_role("status")).to_have_text("Adapter 'new' created.")
+    expect(page.get_by_role("heading", level=1)).to_have_text("new")
+    page.goto(site + LISTING)
+    page.locator("table.adapters tbody").get_by_role("link", name="new", exact=True).click()
+    expect(page).to_have_url(site + "/workspaces/default/adapters/new")
+    expect(page.get_by_role("heading", level=1)).to_have_text("new")
+    expect(page.locator("form#adapter-form")).to_have_count(0)
+    expect(page.locator("dl.details")).to_contain_text("default/llama-3-8b")
+    screenshot(page, "adapter-named-new")
 
 
 def test_valid_submit_lands_on_the_adapter_page_with_a_confirmation(site: str, page: Page, client):

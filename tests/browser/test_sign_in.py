@@ -113,13 +113,13 @@ def test_an_admin_adds_a_member(site: str, page: Page, team, app):
 
 def test_the_field_check_after_the_session_ended_goes_to_sign_in(site: str, page: Page, team,
                                                                   context):
-    sign_in(page, site, "alice", "/workspaces/team/adapters/new")
+    sign_in(page, site, "alice", "/workspaces/team/new-adapter")
     page.wait_for_load_state("load")
     assert page.evaluate("typeof window.htmx") == "object"
     context.clear_cookies()  # the session ends (expired, or signed out elsewhere)
     page.get_by_label("Name", exact=True).fill("x y")
     page.get_by_label("Name", exact=True).press("Tab")
-    expect(page).to_have_url(f"{site}/login?next=%2Fworkspaces%2Fteam%2Fadapters%2Fnew")
+    expect(page).to_have_url(f"{site}/login?next=%2Fworkspaces%2Fteam%2Fnew-adapter")
 
 
 def test_new_workspace_page(site: str, page: Page, team):
