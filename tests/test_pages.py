@@ -325,13 +325,13 @@ def test_api_needs_no_csrf_token(client):
 # --- htmx partials --------------------------------------------------------------------------
 
 def test_htmx_invalid_submit_returns_the_form_partial(client):
-    """htmx submit of an invalid form: 422 with only the form (summary included)."""
+    """htmx submit of an invalid form: 422 with only the form (summary included) and its title."""
     token = csrf_token(client)
     response = client.post(NEW, data=form_data(token, fileset="a/b/c"),
                            headers={**HTMX, "HX-Target": "adapter-form"})
     assert response.status_code == 422
-    assert [(element.name, element["id"]) for element in top_level(response)] == [
-        ("form", "adapter-form")]
+    assert [(element.name, element.get("id")) for element in top_level(response)] == [
+        ("title", None), ("form", "adapter-form")]  # htmx sets the page title from the <title>
     assert one(response, ".error-summary")["role"] == "alert"
     assert "HX-Target" in response.headers["Vary"]
 

@@ -97,7 +97,8 @@ class AdapterForm(FlaskForm):
     )
     description = TextAreaField(
         rules.LABELS["description"], validators=[RuleCheck(rules.check_description)],
-        filters=[lambda text: text or None], render_kw={"rows": 3},
+        filters=[lambda text: text or None],
+        render_kw={"rows": 3, "maxlength": rules.DESCRIPTION_MAX},
     )
     enabled = BooleanField(rules.LABELS["enabled"], default=True)
     lora_config = FormField(LoraForm, label="LoRA settings")

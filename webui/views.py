@@ -199,7 +199,7 @@ def new_adapter(workspace: str):
                 return htmx.location(url) if htmx.is_htmx() else redirect(url, 303)
     status = 422 if form.is_submitted() else 200
     return htmx.render(
-        "adapters/new.html", {"adapter-form": "adapters/_form.html"}, status,
+        "adapters/new.html", {"adapter-form": "adapters/_form_answer.html"}, status,
         workspace=workspace, form=form, models=queries.models_in_workspace(workspace),
         summary=form.is_submitted(),
     )
@@ -207,7 +207,7 @@ def new_adapter(workspace: str):
 
 @bp.post("/workspaces/<workspace>/new-adapter/validate")
 def validate_field(workspace: str):
-    """Check one input of the create form; answer only its message slot."""
+    """Check one input of the create form; answer its message slot (and the summary, if shown)."""
     _checked_workspace(workspace)
     input_name = request.args.get("field", "")
     form = AdapterForm()
@@ -215,9 +215,21 @@ def validate_field(workspace: str):
     messages = form.validate_field(input_name)
     if messages is None:
         abort(400, "Unknown field.")
-    if input_name == "name" and not messages and queries.get_adapter(workspace, form.name.data):
-        messages = [str(queries.NameTaken(workspace, form.name.data))]
-    return render_template("_error_slot.html", field_id=input_name, messages=messages)
+    if input_name == "name" and not messages:
+        messages = _name_taken(form)
+    summary = bool(request.form.get("error_summary"))  # the summary is on screen: answer it too
+    if summary:
+        form.validate()
+        form.name.errors = form.name.errors or _name_taken(form)
+    return render_template("adapters/_field_check.html", field_id=input_name, messages=messages,
+                           form=form, workspace=workspace, summary=summary)
+
+
+def _name_taken(form: AdapterForm) -> list[str]:
+    """The message for a valid name already used in the form's workspace, if it is."""
+    if not queries.get_adapter(form.workspace, form.name.data):
+        return []
+    return [str(queries.NameTaken(form.workspace, form.name.data))]
 
 
 def _curl_command(adapter: Adapter) -> str:
