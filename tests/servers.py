@@ -1,8 +1,10 @@
 """Real servers for tests: gunicorn with `make serve`'s settings (webui/serving.py) on a SQLite
-file or a PostgreSQL database, and a private PostgreSQL server a test may stop and start."""
+file or a PostgreSQL database, a private PostgreSQL server a test may stop and start, what a
+server stored read straight from its database, and the figures a run reached."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -13,13 +15,70 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import psycopg
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
+REPORTS = Path(__file__).parent / "reports"
+
+
+def report(name: str, figures: dict) -> None:
+    """Keep the figures a run reached in tests/reports/reliability.json, for
+    docs/reliability.md's table."""
+    REPORTS.mkdir(exist_ok=True)
+    path = REPORTS / "reliability.json"
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[name] = figures
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def query(url: str, sql: str) -> list[dict]:
+    """Plain SQL, read straight from the database (not through the app), on either kind."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return [dict(row) for row in connection.execute(text(sql)).mappings()]
+    finally:
+        engine.dispose()
+
+
+def rows(url: str) -> dict[str, dict]:
+    """Every adapter as stored, by 'workspace/name'."""
+    return {f"{row['workspace']}/{row['name']}": row
+            for row in query(url, "SELECT * FROM adapters")}
+
+
+def integrity(url: str) -> str:
+    """SQLite's `PRAGMA integrity_check`; PostgreSQL has no such check (and needs none here)."""
+    if make_url(url).get_backend_name() != "sqlite":
+        return "ok"
+    return query(url, "PRAGMA integrity_check")[0]["integrity_check"]
+
+
+def counters_match(url: str) -> bool:
+    """Every workspace's and every workspace model's counter equals the rows it counts."""
+    counted = {row["workspace"]: row["n"] for row in query(
+        url, "SELECT workspace, COUNT(*) AS n FROM adapters GROUP BY workspace")}
+    kept = {row["name"]: row["adapter_count"] for row in query(
+        url, "SELECT name, adapter_count FROM workspaces WHERE adapter_count > 0")}
+    by_model = {(row["workspace"], row["model"]): row["n"] for row in query(
+        url, "SELECT workspace, model, COUNT(*) AS n FROM adapters GROUP BY workspace, model")}
+    models = {(row["workspace"], row["model"]): row["adapter_count"] for row in query(
+        url, "SELECT workspace, model, adapter_count FROM workspace_models "
+        "WHERE adapter_count > 0")}
+    return counted == kept and by_model == models
+
+
+def moment(value: str | datetime) -> datetime:
+    """A time as the API answers it (ISO with Z) or the database holds it (SQLite: text,
+    PostgreSQL: a datetime), as a datetime."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(
+        value.removesuffix("Z"))
 
 
 def free_port() -> int:

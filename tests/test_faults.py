@@ -9,7 +9,6 @@ The figures each run reaches go to tests/reports/reliability.json.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -25,23 +24,13 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import API, valid_body
-from servers import PostgresCluster, Server
-from sqlalchemy import create_engine, text
+from servers import PostgresCluster, Server, counters_match, integrity, report, rows
 
 pytestmark = pytest.mark.slow
-REPORTS = Path(__file__).parent / "reports"
 ADAPTERS = f"{API}/default/adapters"
 # How long each fault lasts; the issue's figures are for 30 s.
 HOLD_SECONDS = float(os.environ.get("FAULT_HOLD_SECONDS", "30"))
 
-
-def report(name: str, figures: dict) -> None:
-    """Keep the figures a run reached, for docs/reliability.md's table."""
-    REPORTS.mkdir(exist_ok=True)
-    path = REPORTS / "reliability.json"
-    data = json.loads(path.read_text()) if path.exists() else {}
-    data[name] = figures
-    path.write_text(json.dumps(data, indent=2) + "\n")
 
 
 def p95(samples: list[float]) -> float:
@@ -59,23 +48,11 @@ def assert_unavailable(response: httpx.Response) -> None:
     assert int(response.headers["Retry-After"]) >= 1
 
 
-def stored(url: str) -> dict[str, int]:
-    """Each stored adapter's name, and each workspace's counter equals its rows (asserted)."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            names = connection.execute(text("SELECT name FROM adapters")).scalars().all()
-            counted = dict(connection.execute(text(
-                "SELECT workspace, COUNT(*) FROM adapters GROUP BY workspace")).all())
-            kept = dict(connection.execute(text(
-                "SELECT name, adapter_count FROM workspaces WHERE adapter_count > 0")).all())
-            if engine.dialect.name == "sqlite":
-                check = connection.execute(text("PRAGMA integrity_check")).scalar()
-                assert check == "ok"
-    finally:
-        engine.dispose()
-    assert counted == kept
-    return Counter(names)
+def stored(url: str) -> Counter:
+    """Each stored adapter's name; the counters equal the rows and the file is sound
+    (asserted)."""
+    assert counters_match(url) and integrity(url) == "ok"
+    return Counter(row["name"] for row in rows(url).values())
 
 
 class Writers:

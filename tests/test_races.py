@@ -8,7 +8,6 @@ in the PostgreSQL pass, on PostgreSQL. Their figures go to tests/reports/reliabi
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import threading
@@ -17,37 +16,22 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from itertools import pairwise
-from pathlib import Path
 
 import httpx
 import pytest
 from conftest import API, valid_body
-from servers import Server
+from servers import Server, counters_match, moment, report
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 
 from webui import queries, workspaces
 from webui.extensions import db
 
-REPORTS = Path(__file__).parent / "reports"
 RACE_SECONDS = float(os.environ.get("RACE_SECONDS", "20"))
 CLIENTS = 12
 NOON = datetime(2026, 6, 1, 12, 0, 0)
 
 
-def report(name: str, figures: dict) -> None:
-    """Keep the figures a run reached, for docs/reliability.md."""
-    REPORTS.mkdir(exist_ok=True)
-    path = REPORTS / "reliability.json"
-    data = json.loads(path.read_text()) if path.exists() else {}
-    data[name] = figures
-    path.write_text(json.dumps(data, indent=2) + "\n")
-
-
-def moment(value: str | datetime) -> datetime:
-    """A time as the API answers it (ISO with Z) or the database holds it, as a datetime."""
-    return value if isinstance(value, datetime) else datetime.fromisoformat(
-        value.removesuffix("Z"))
 
 
 @pytest.fixture
@@ -274,18 +258,6 @@ def race_step(http: httpx.Client, name: str) -> tuple[str, int, dict | None]:
     return kind, response.status_code, body
 
 
-def counters_match(engine: Engine) -> bool:
-    """The workspace's and its models' counters equal the rows they count."""
-    with engine.connect() as connection:
-        rows = connection.execute(text("SELECT count(*) FROM adapters")).scalar()
-        kept = connection.execute(text(
-            "SELECT adapter_count FROM workspaces WHERE name = 'race'")).scalar()
-        by_model = dict(connection.execute(text(
-            "SELECT model, count(*) FROM adapters GROUP BY model")).all())
-        models = dict(connection.execute(text(
-            "SELECT model, adapter_count FROM workspace_models WHERE adapter_count > 0")).all())
-    return rows == kept and by_model == models
-
 
 @pytest.mark.slow
 def test_create_delete_patch_races_end_in_contract_answers(server: Server, database: Engine):
@@ -316,11 +288,11 @@ def test_create_delete_patch_races_end_in_contract_answers(server: Server, datab
         "server_errors": sum(status >= 500 for _, _, status, _ in outcomes),
         "answers_naming_another_adapter": len(wrong),
         "names_whose_201s_and_204s_disagree_with_the_rows": len(unaccounted),
-        "counters_match": counters_match(database)})
+        "counters_match": counters_match(server.database_url)})
     allowed = {"create": {201, 409}, "patch": {200, 404}, "delete": {204, 404}}
     assert {(kind, status) for kind, status in statuses if status not in allowed[kind]} == set()
     assert wrong == [] and unaccounted == []
-    assert counters_match(database)
+    assert counters_match(server.database_url)
 
 
 def delete_race_round(url: str) -> list[tuple[str, int, dict | None]]:

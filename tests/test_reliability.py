@@ -8,7 +8,6 @@ tests/reports/reliability.json, keyed by test and database.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -18,21 +17,17 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
-from pathlib import Path
 
 import httpx
 import pytest
 from conftest import API, valid_body
 from htmlquery import every
-from servers import Server, free_port
-from sqlalchemy import create_engine, text
+from servers import Server, counters_match, free_port, integrity, moment, report, rows
 from sqlalchemy.engine import make_url
 
 from webui import rules
 
 pytestmark = pytest.mark.slow
-REPORTS = Path(__file__).parent / "reports"
 ON_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
 # The PostgreSQL pass runs the load for less time, to keep CI's total in check.
 LOAD_SECONDS = float(os.environ.get("RELIABILITY_LOAD_SECONDS", "15" if ON_POSTGRES else "30"))
@@ -52,50 +47,10 @@ def backend(url: str) -> str:
     return make_url(url).get_backend_name()
 
 
-def report(name: str, figures: dict) -> None:
-    """Keep the figures a run reached, for docs/reliability.md."""
-    REPORTS.mkdir(exist_ok=True)
-    path = REPORTS / "reliability.json"
-    data = json.loads(path.read_text()) if path.exists() else {}
-    data[name] = figures
-    path.write_text(json.dumps(data, indent=2) + "\n")
 
 
-def query(url: str, sql: str) -> list[dict]:
-    """Plain SQL, read straight from the database (not through the app), on either kind."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            return [dict(row) for row in connection.execute(text(sql)).mappings()]
-    finally:
-        engine.dispose()
 
 
-def rows(url: str) -> dict[str, dict]:
-    """Every adapter as stored, read straight from the database."""
-    return {f"{row['workspace']}/{row['name']}": row
-            for row in query(url, "SELECT * FROM adapters")}
-
-
-def integrity(url: str) -> str:
-    """SQLite's `PRAGMA integrity_check`; PostgreSQL has no such check (and needs none here)."""
-    if backend(url) != "sqlite":
-        return "ok"
-    return query(url, "PRAGMA integrity_check")[0]["integrity_check"]
-
-
-def counters_match(url: str) -> bool:
-    """The per-workspace counters equal the rows they count."""
-    counted = {row["workspace"]: row["n"] for row in query(
-        url, "SELECT workspace, COUNT(*) AS n FROM adapters GROUP BY workspace")}
-    kept = {row["name"]: row["adapter_count"] for row in query(
-        url, "SELECT name, adapter_count FROM workspaces WHERE adapter_count > 0")}
-    return counted == kept
-
-
-def moment(value: str | datetime) -> datetime:
-    """A stored time as a datetime: SQLite hands back text, PostgreSQL a datetime."""
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def test_twenty_clients_racing_for_one_name_get_one_201(server: Server):
