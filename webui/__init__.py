@@ -21,6 +21,7 @@ from . import (
     favicon,
     health,
     openapi,
+    search,
     security,
     views,
     workspace_views,
@@ -63,5 +64,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     cli.register(app)
     security.register(app)
+    search.init_app(app)
     database.init_app(app)
     return app

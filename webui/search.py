@@ -1,0 +1,51 @@
+"""What a search box's text means: the words to find, and how a page marks them.
+
+A search matches a row when every word is found, case-blind, somewhere in its name, model,
+fileset or description. The listing, the model pages and the search across workspaces all
+read the box through :func:`words` and mark what they show with :func:`highlight`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+
+WORDS_MAX = 8  # words past this are ignored: each costs an index probe
+
+
+def words(text: str | None) -> list[str]:
+    """The distinct words of a search, in the order typed, at most WORDS_MAX."""
+    found: list[str] = []
+    seen: set[str] = set()
+    for word in (text or "").split():
+        key = word.casefold()
+        if key not in seen:
+            seen.add(key)
+            found.append(word)
+        if len(found) == WORDS_MAX:
+            break
+    return found
+
+
+def highlight(value: object, terms: list[str] | None) -> Markup:
+    """``value`` escaped, with every case-blind occurrence of ``terms`` wrapped in <mark>."""
+    text = "" if value is None else str(value)
+    if not terms or not text:
+        return escape(text)
+    # longest first, so a word inside another word does not split its mark
+    pattern = re.compile("|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True)),
+                         re.IGNORECASE)
+    parts: list[str] = []
+    last = 0
+    for match in pattern.finditer(text):
+        parts.append(escape(text[last:match.start()]))
+        parts.append(Markup("<mark>") + escape(match.group()) + Markup("</mark>"))
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return Markup("").join(parts)
+
+
+def init_app(app) -> None:
+    """Make ``highlight`` a template filter: ``{{ adapter.name | highlight(terms) }}``."""
+    app.add_template_filter(highlight, "highlight")
