@@ -71,3 +71,28 @@ def axe_violations(page: Page) -> list[dict]:
          "nodes": [node["html"] for node in v["nodes"]][:3]}
         for v in results["violations"] if v["impact"] in ("serious", "critical")
     ]
+
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+def axe_in_every_mode(page: Page) -> dict[str, list[dict]]:
+    """axe-core's serious and critical violations in light and dark colour schemes, at desktop
+    and phone width; keyed "light-desktop" and so on, so a failure says where. Empty lists when
+    clean. The page is left in the light scheme at its first size."""
+    size = page.viewport_size or VIEWPORTS["desktop"]
+    found = {}
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        for width, viewport in VIEWPORTS.items():
+            page.set_viewport_size(viewport)
+            found[f"{scheme}-{width}"] = axe_violations(page)
+    page.emulate_media(color_scheme="light")
+    page.set_viewport_size(size)
+    return found
+
+
+def assert_axe_clean(page: Page) -> None:
+    """No serious or critical axe-core violation in any colour scheme at any width."""
+    found = axe_in_every_mode(page)
+    assert found == {mode: [] for mode in found}
