@@ -28,7 +28,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     On a PostgreSQL run (TEST_DATABASE_URL set) the tests that never reach the database, through
     the `app` or `database_url` fixture (or a `postgres` mark), are left out: the SQLite run has
-    already run them as is.
+    already run them as is. So are the browser tests (unless marked `postgres`): what they prove
+    is the page in the browser, and the reads and writes behind each page are HTTP-level tests,
+    which run on both databases.
     """
     on_postgres = bool(os.environ.get("TEST_DATABASE_URL"))
     needs_postgres = pytest.mark.skip(reason="needs PostgreSQL: set TEST_DATABASE_URL")
@@ -40,6 +42,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if item.get_closest_marker("postgres") and not on_postgres:
             item.add_marker(needs_postgres)
         reaches_database = fixtures & DATABASE_FIXTURES or item.get_closest_marker("postgres")
+        if fixtures & PLAYWRIGHT_FIXTURES and not item.get_closest_marker("postgres"):
+            reaches_database = False
         if on_postgres and not reaches_database:
             repeated.append(item)
         else:
