@@ -30,10 +30,18 @@
   document.addEventListener("DOMContentLoaded", syncLora);
   document.addEventListener("htmx:afterSettle", syncLora);
 
-  // Copy buttons: shown only where the script runs; they copy the text of the element named.
+  // Copy buttons: shown only where the script runs and the clipboard can be written (without
+  // them the snippet is plain selectable text); they copy the text of the element named, and
+  // say "Copied" for a moment, on the button and in a polite live region beside it.
   function showCopyButtons() {
     document.querySelectorAll("button[data-copy]").forEach(function (button) {
-      if (navigator.clipboard) button.hidden = false;
+      if (!navigator.clipboard || button.nextElementSibling &&
+          button.nextElementSibling.classList.contains("copy-status")) return;
+      var status = document.createElement("span");
+      status.className = "copy-status visually-hidden";
+      status.setAttribute("aria-live", "polite");
+      button.insertAdjacentElement("afterend", status);
+      button.hidden = false;
     });
   }
   document.addEventListener("DOMContentLoaded", showCopyButtons);
@@ -42,11 +50,17 @@
     if (!button) return;
     var source = document.getElementById(button.getAttribute("data-copy"));
     if (!source) return;
+    var label = button.querySelector(".copy-label") || button;
     navigator.clipboard.writeText(source.textContent).then(function () {
-      var label = button.getAttribute("data-label") || button.textContent;
-      button.setAttribute("data-label", label);
-      button.textContent = "Copied";
-      setTimeout(function () { button.textContent = label; }, 2000);
+      if (!label.hasAttribute("data-label")) label.setAttribute("data-label", label.textContent);
+      label.textContent = "Copied";
+      var status = button.nextElementSibling;
+      if (status && status.classList.contains("copy-status")) status.textContent = "Copied";
+      clearTimeout(button.copyTimer);
+      button.copyTimer = setTimeout(function () {
+        label.textContent = label.getAttribute("data-label");
+        if (status && status.classList.contains("copy-status")) status.textContent = "";
+      }, 2000);
     });
   });
 
@@ -110,5 +124,53 @@
     event.preventDefault();
     input.focus();
     input.scrollIntoView({ block: "center" });
+  });
+
+  // htmx comes from another server (a CDN) and may not arrive: blocked, offline, or refused
+  // for a wrong integrity hash. The pages still work as plain forms and links, so say so, and
+  // show hints that promise live behaviour (class live-hint) only once htmx is here.
+  function checkHtmx() {
+    if (window.htmx) {
+      document.documentElement.classList.add("htmx-ready");
+      return;
+    }
+    var main = document.getElementById("main");
+    if (!main || document.getElementById("htmx-missing")) return;
+    var notice = document.createElement("div");
+    notice.id = "htmx-missing";
+    notice.className = "notice notice-warning";
+    notice.setAttribute("aria-live", "polite");
+    main.insertBefore(notice, main.firstChild);
+    setTimeout(function () {  // filled after insertion, so screen readers announce it
+      notice.textContent = "Live checks are off: the page works, but forms are checked " +
+        "when you submit them and lists reload the whole page. (The enhancing script " +
+        "could not be loaded.)";
+    }, 50);
+  }
+  document.addEventListener("DOMContentLoaded", checkHtmx);
+
+  // "/" moves to search, as on many sites: the page's own search box if it has one, else the
+  // header's. Not while typing in a field, nor with a modifier key held.
+  function searchBox() {
+    return document.querySelector("main [data-search], main input#q, main input[type='search']") ||
+      document.querySelector("[data-search='header']");
+  }
+  function markShortcut() {
+    var box = searchBox();
+    if (box) box.setAttribute("aria-keyshortcuts", "/");
+  }
+  document.addEventListener("DOMContentLoaded", markShortcut);
+  document.addEventListener("htmx:afterSettle", markShortcut);
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey ||
+        event.defaultPrevented) return;
+    var target = event.target;
+    if (target && (target.isContentEditable ||
+        /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+    var box = searchBox();
+    if (!box) return;
+    event.preventDefault();
+    box.focus();
+    if (box.select) box.select();
   });
 })();

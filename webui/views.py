@@ -6,8 +6,6 @@ Fixed words stand where no name can: the create form is ``/workspaces/<ws>/new-a
 
 from __future__ import annotations
 
-import json
-import shlex
 from datetime import datetime
 
 from flask import (
@@ -22,7 +20,7 @@ from flask import (
 )
 from markupsafe import Markup
 
-from . import auth, htmx, listing, queries, rules, workspaces
+from . import auth, htmx, listing, queries, rules, snippets, workspaces
 from .errors import PageNotFound
 from .forms import AdapterForm, DescriptionForm, WorkspaceForm
 from .listing import ListQuery
@@ -232,28 +230,18 @@ def _name_taken(form: AdapterForm) -> list[str]:
     return [str(queries.NameTaken(form.workspace, form.name.data))]
 
 
-def _curl_command(adapter: Adapter) -> str:
-    """A shell command that creates the same adapter through the JSON API."""
-    body = {key: value for key, value in adapter.to_dict().items()
-            if key in ("name", "model", "fileset", "finetuning_type", "description", "enabled",
-                       "lora_config") and value is not None}
-    url = url_for("api.create_adapter", workspace=adapter.workspace, _external=True)
-    return ("curl -X POST -H 'Content-Type: application/json' \\\n  -d "
-            f"{shlex.quote(json.dumps(body, indent=2))} \\\n  {shlex.quote(url)}")
-
-
 def _adapter_page(adapter: Adapter, status: int = 200,
                   description_form: DescriptionForm | None = None) -> Response:
     description_form = description_form or DescriptionForm(data={
         "description": adapter.description})
     return htmx.render("adapters/detail.html", {}, status, adapter=adapter,
-                       workspace=adapter.workspace, curl=_curl_command(adapter),
+                       workspace=adapter.workspace, snippets=snippets.for_adapter(adapter),
                        description_form=description_form)
 
 
 @bp.get("/workspaces/<workspace>/adapters/<name>")
 def adapter(workspace: str, name: str):
-    """One adapter: every field, its JSON link and a curl command; enable, edit, delete."""
+    """One adapter: every field, its JSON link and snippets to copy; enable, edit, delete."""
     return _adapter_page(_adapter_or_404(workspace, name, offer_create=True))
 
 
