@@ -231,7 +231,7 @@ def test_listing_search_filter_sort_and_pagination(site: str, page: Page, client
     assert row_names(page)[0] == "adapter-058"  # the sort survived the filter
     expect(page).to_have_url(re.compile(r"finetuning_type=dpo"))
 
-    page.get_by_label("Search").fill("adapter-05")
+    page.get_by_role("searchbox", name="Search", exact=True).fill("adapter-05")
     expect(count).to_have_text("1–3 of 3")
     assert row_names(page) == ["adapter-058", "adapter-055", "adapter-052"]
     expect(page).to_have_url(re.compile(r"q=adapter-05"))
@@ -243,11 +243,11 @@ def test_listing_search_filter_sort_and_pagination(site: str, page: Page, client
     assert page.evaluate("window.stillHere") is True
     screenshot(page, "listing-filtered")
 
-    page.get_by_label("Search").fill("zzz")
+    page.get_by_role("searchbox", name="Search", exact=True).fill("zzz")
     expect(page.get_by_text("No adapters match.")).to_be_visible()
 
     page.reload()  # the state is all in the URL
-    expect(page.get_by_label("Search")).to_have_value("zzz")
+    expect(page.get_by_role("searchbox", name="Search", exact=True)).to_have_value("zzz")
     expect(page.get_by_label("Finetuning type")).to_have_value("dpo")
 
 
@@ -322,6 +322,7 @@ def test_toggle_and_delete_on_the_adapter_page(site: str, page: Page, client):
     page.get_by_role("button", name="Enable adapter").click()
     expect(page.get_by_role("status")).to_have_text("Adapter 'adapter-001' enabled.")
 
+    page.locator("summary", has_text="Edit description").click()
     page.get_by_role("textbox", name="Description").fill("Now with notes")
     page.get_by_role("button", name="Save description").click()
     expect(page.get_by_role("status")).to_have_text("Description saved.")
@@ -441,5 +442,5 @@ def test_xss_payloads_are_text_on_every_page_that_shows_them(site: str, page: Pa
     page.goto(site + "/?workspace=" + payload)
     expect(page.get_by_label("Workspace", exact=True)).to_have_value(payload)
     page.goto(site + LISTING + "?q=" + payload)
-    expect(page.get_by_label("Search")).to_have_value(payload)
+    expect(page.get_by_role("searchbox", name="Search", exact=True)).to_have_value(payload)
     assert dialogs == []
