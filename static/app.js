@@ -126,6 +126,71 @@
     input.scrollIntoView({ block: "center" });
   });
 
+  // Listings whose state lives in the URL (form[data-url-state]). The form always shows the
+  // URL's state: after Back and Forward htmx restores a snapshot whose inputs hold the values
+  // they were first rendered with, and on reload a browser may refill a form from memory; so
+  // every visible input is set from the query string (what it leaves out: the input's
+  // data-default, else blank; a choice a select does not offer: the same). The hidden sort
+  // comes with the results, rendered for their URL.
+  function urlStateForms() {
+    return document.querySelectorAll("form[data-url-state]");
+  }
+  function stateKey(form) {
+    return new URLSearchParams(new FormData(form)).toString();
+  }
+  function showUrlState() {
+    var params = new URLSearchParams(location.search);
+    urlStateForms().forEach(function (form) {
+      Array.prototype.forEach.call(form.elements, function (input) {
+        if (!input.name || /^(hidden|submit|button)$/.test(input.type)) return;
+        var fallback = input.getAttribute("data-default") || "";
+        var value = params.has(input.name) ? params.get(input.name).trim() : fallback;
+        if (input.tagName === "SELECT" && !Array.prototype.some.call(input.options,
+            function (option) { return option.value === value; })) value = fallback;
+        input.value = value;
+      });
+      form.lastStateKey = stateKey(form);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", showUrlState);
+  window.addEventListener("pageshow", showUrlState);
+  document.addEventListener("htmx:historyRestore", showUrlState);
+  window.addEventListener("popstate", function () { setTimeout(showUrlState, 0); });
+
+  // One request per change: leaving a field after typing, then pressing Apply, fires both a
+  // change and a submit; a search typed and applied at once fires the submit and, later, the
+  // search box's pause. A request for the state already asked for is dropped.
+  function urlStateFormOf(element) {
+    if (!element || !element.closest) return null;
+    return element.closest("form[data-url-state]") || (element.form &&
+      element.form.matches("[data-url-state]") ? element.form : null);
+  }
+  // (On htmx:confirm, before hx-sync would abort the request in flight for its twin.)
+  document.addEventListener("htmx:confirm", function (event) {
+    var form = urlStateFormOf(event.detail.elt);
+    if (!form) return;
+    var key = stateKey(form);
+    if (key === form.lastStateKey) event.preventDefault();
+    else form.lastStateKey = key;
+  });
+
+  // A page link or a sort link changed the results, the hidden sort with them: note the state
+  // shown. A page link also moves to the top of the new results, and focus with it, so the
+  // next Tab or screen-reader line starts there rather than at the page's foot.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var config = event.detail.requestConfig;
+    var source = config && config.elt;
+    if (!source || urlStateFormOf(source)) return;
+    urlStateForms().forEach(function (form) { form.lastStateKey = stateKey(form); });
+    if (!source.closest || !source.closest(".pagination, .past-end")) return;
+    var target = event.detail.target;
+    var top = target && (target.querySelector(".count") || target.querySelector("[tabindex='-1']"));
+    if (!top) return;
+    if (!top.hasAttribute("tabindex")) top.setAttribute("tabindex", "-1");
+    top.scrollIntoView({ block: "start" });
+    top.focus({ preventScroll: true });
+  });
+
   // htmx comes from another server (a CDN) and may not arrive: blocked, offline, or refused
   // for a wrong integrity hash. The pages still work as plain forms and links, so say so, and
   // show hints that promise live behaviour (class live-hint) only once htmx is here.

@@ -95,7 +95,7 @@ def test_listing_shows_a_table_with_links_and_the_total(client, create):
     page = parse(client.get("/workspaces/default/adapters"))
     assert [row[:5] for row in rows(page, "table.adapters")] == [
         ["second", "default/base-model", "lora", "default/fs1", "Disabled"],
-        ["first", "default/base-model", "lora", "default/fs1", "Enabled"],
+        ["first one", "default/base-model", "lora", "default/fs1", "Enabled"],  # + description
     ]
     assert [link["href"] for link in every(page, "table.adapters tbody td:first-child a")] == [
         "/workspaces/default/adapters/second", "/workspaces/default/adapters/first"]

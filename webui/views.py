@@ -25,12 +25,17 @@ from .errors import PageNotFound
 from .forms import AdapterForm, DescriptionForm, WorkspaceForm
 from .listing import ListQuery
 from .models import Adapter
+from .search import words
+from .times import time_element
 
 bp = Blueprint("pages", __name__)
 PAGE_SIZES = (25, 50, 100)
 LIST_DEFAULTS = ListQuery(page=1, page_size=50, sort="-created_at")
 LISTING_KEYS = ("q", "finetuning_type", "model", "enabled", "sort", "page", "page_size")
 FILTER_KEYS = ("finetuning_type", "model", "enabled")
+# the model filter finds a part of the model's name, case-blind ("llama" finds meta/llama-3)
+FILTER_PARAMETERS = {"finetuning_type": "filter[finetuning_type]",
+                     "model": "filter[model][$like]", "enabled": "filter[enabled]"}
 # the index: in name order, which the name's index serves, as it does the search by name
 INDEX_DEFAULTS = ListQuery(page=1, page_size=25, sort="name")
 INDEX_KEYS = ("q", "page", "page_size")
@@ -50,6 +55,12 @@ def when(moment: datetime, seconds: bool = False) -> Markup:
     shown = f"{stamp[:10]} {stamp[11:19] if seconds else stamp[11:16]}"
     # digits and separators only, nothing to escape: Markup.format would escape each part
     return Markup(f'<time datetime="{stamp}" title="{stamp}">{shown} UTC</time>')
+
+
+@bp.app_template_global()
+def ago(moment: datetime) -> Markup:
+    """A stored UTC time as a <time> saying how long ago it was, the exact time on hover."""
+    return time_element(moment, queries.utcnow())
 
 
 @bp.app_template_global()
@@ -139,7 +150,10 @@ def _listing_response(template: str, fragments: dict[str, str], listing_url, sta
     """A listing's page, or its results alone for htmx, which is told the tidy URL to show."""
     response = htmx.render(template, fragments, status, listing_url=listing_url, **context)
     if htmx.is_htmx():
-        response.headers["HX-Push-Url"] = listing_url()  # not every blank input
+        # a committed change pushes a history entry; typing in a search box (its requests
+        # say X-History: replace) replaces the current one. Either way, the tidy URL.
+        replace = request.headers.get("X-History") == "replace"
+        response.headers["HX-Replace-Url" if replace else "HX-Push-Url"] = listing_url()
     return response
 
 
@@ -154,7 +168,7 @@ def _listing_state() -> tuple[dict[str, str], ListQuery]:
     paging = _paging(state, listing.ADAPTERS, LIST_DEFAULTS)
     try:
         conditions = listing.parse_filter(
-            (f"filter[{key}]", state[key]) for key in FILTER_KEYS if state[key])
+            (FILTER_PARAMETERS[key], state[key]) for key in FILTER_KEYS if state[key])
     except listing.FilterError as bad:
         abort(400, str(bad))
     return state, paging._replace(filter=conditions)
@@ -172,7 +186,8 @@ def adapters(workspace: str):
     return _listing_response(
         "adapters/list.html", fragments,
         _listing_url("pages.adapters", state, LIST_DEFAULTS, workspace=workspace),
-        workspace=workspace, state=state, page=page, page_sizes=PAGE_SIZES, models=models)
+        workspace=workspace, state=state, page=page, page_sizes=PAGE_SIZES, models=models,
+        terms=words(state["q"]), defaults=LIST_DEFAULTS)
 
 
 @bp.route("/workspaces/<workspace>/new-adapter", methods=["GET", "POST"])
