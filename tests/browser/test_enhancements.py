@@ -12,6 +12,9 @@ from .conftest import assert_axe_clean, screenshot, serve_htmx_from_disk
 NEW = "/workspaces/default/new-adapter"
 HTMX = "**/htmx.org@*/dist/htmx.min.js"
 NOTICE = "Live checks are off: the page works"
+# the window hears a key last: whether the page's handler kept the "/" from being typed
+WATCH_SLASH = ("window.addEventListener('keydown', event => {"
+               " if (event.key === '/') window.slashPrevented = event.defaultPrevented; })")
 
 
 def test_a_blocked_htmx_says_live_checks_are_off(live_server: str, browser: Browser):
@@ -78,10 +81,12 @@ def test_slash_focuses_the_pages_search(site: str, page: Page, client, path: str
     page.wait_for_function("window.htmx")
     box = page.locator(search)
     expect(box).to_have_attribute("aria-keyshortcuts", "/")
+    page.evaluate(WATCH_SLASH)
     page.locator("h1").click()
     page.keyboard.press("/")
     expect(box).to_be_focused()
     expect(box).to_have_value("")
+    assert page.evaluate("window.slashPrevented") is True  # the "/" is never typed anywhere
     page.keyboard.type("lora")
     expect(box).to_have_value("lora")
 
@@ -94,9 +99,11 @@ def test_slash_is_typed_in_fields_and_ignored_with_modifiers(site: str, page: Pa
     page.locator("summary", has_text="Edit description").click()
     textbox = page.get_by_role("textbox", name="Description")
     textbox.fill("")
+    page.evaluate(WATCH_SLASH)
     textbox.press("/")
     expect(textbox).to_be_focused()
     expect(textbox).to_have_value("/")
+    assert page.evaluate("window.slashPrevented") is False
     page.locator("h1").click()
     page.keyboard.press("Control+/")
     expect(page.locator("[data-search='header']")).not_to_be_focused()
