@@ -123,24 +123,25 @@ def test_migrations_build_the_same_schema_as_the_models(app):
         assert {name for name in tables if is_model_table(name)} == {
             "adapters", "workspaces", "workspace_models", "alembic_version", "workspace_members",
             "users", "login_sessions", "api_tokens", "login_failures"}
-        assert ("adapter_names" in tables) == (db.engine.dialect.name == "sqlite")
+        assert ("adapter_search" in tables) == (db.engine.dialect.name == "sqlite")
+        assert "adapter_names" not in tables  # replaced by the search index (0008)
 
 
-def _name_index_ddl(app) -> list[str]:
-    """The SQL of the name index and its triggers, as the database holds it."""
+def _search_index_ddl(app) -> list[str]:
+    """The SQL of the search index and its triggers, as the database holds it."""
     with app.app_context():
         return list(db.session.execute(text(
-            "SELECT sql FROM sqlite_master WHERE name LIKE 'adapter_names%' AND sql IS NOT NULL "
+            "SELECT sql FROM sqlite_master WHERE name LIKE 'adapter_search%' AND sql IS NOT NULL "
             "ORDER BY name")).scalars())
 
 
-@pytest.mark.skipif(not ON_SQLITE, reason="the SQLite name index")
-def test_migrated_name_index_is_the_one_the_models_make(app):
-    """The frozen DDL of migration 0003 makes the same index and triggers as a new database."""
-    made = _name_index_ddl(app)
+@pytest.mark.skipif(not ON_SQLITE, reason="the SQLite search index")
+def test_migrated_search_index_is_the_one_the_models_make(app):
+    """The frozen DDL of migration 0008 makes the same index and triggers as a new database."""
+    made = _search_index_ddl(app)
     upgrade_from_nothing(app)
     assert sum(sql.startswith("CREATE TRIGGER") for sql in made) == 3
-    assert _name_index_ddl(app) == made
+    assert _search_index_ddl(app) == made
 
 
 def test_migrations_carry_their_own_definitions():
@@ -158,7 +159,7 @@ def test_migrations_carry_their_own_definitions():
 
 def test_a_new_database_starts_at_the_newest_version(app):
     """A fresh database is created at head, not left unversioned."""
-    assert current_revision(app) == head_revision() == "0007"
+    assert current_revision(app) == head_revision() == "0008"
 
 
 def test_restarting_at_the_newest_version_changes_nothing(app, create):
@@ -172,17 +173,22 @@ def test_restarting_at_the_newest_version_changes_nothing(app, create):
         db.engine.dispose()
 
 
-def test_the_name_index_exists_on_either_database(app):
-    """SQLite gets the FTS5 trigram table, PostgreSQL the pg_trgm GIN index."""
+def test_the_search_and_name_indexes_exist_on_either_database(app):
+    """SQLite gets one FTS5 trigram table (search and names), PostgreSQL two pg_trgm GIN
+    indexes (the four searched fields, and names)."""
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            found = db.session.execute(text(
-                "SELECT name FROM sqlite_master WHERE name = 'adapter_names'")).scalar()
+            found = set(db.session.execute(text(
+                "SELECT name FROM sqlite_master WHERE name IN ('adapter_search', "
+                "'adapter_names')")).scalars())
+            wanted = {"adapter_search"}
         else:
-            found = db.session.execute(text(
-                "SELECT indexname FROM pg_indexes WHERE indexname = 'adapter_names_trgm'")).scalar()
+            found = set(db.session.execute(text(
+                "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'adapter_%_trgm'"
+            )).scalars())
+            wanted = {"adapter_search_trgm", "adapter_names_trgm"}
         db.session.remove()
-    assert found is not None
+    assert found == wanted
 
 
 @pytest.mark.postgres
@@ -247,14 +253,15 @@ def _adapters_ddl(app) -> list[str]:
     with app.app_context():
         found = db.session.execute(text(
             "SELECT sql FROM sqlite_master WHERE (tbl_name = 'adapters' OR name LIKE "
-            "'adapter_names%') AND sql IS NOT NULL ORDER BY name")).scalars()
+            "'adapter_search%') AND sql IS NOT NULL ORDER BY name")).scalars()
         return [" ".join(sql.split()) for sql in found]
 
 
 @pytest.mark.skipif(not ON_SQLITE, reason="the SQLite table's definition")
 def test_migrated_adapters_table_is_the_one_the_models_make(app):
     """The frozen DDL of migration 0006 makes the table (ids never reused), its indexes and
-    the name index's triggers exactly as a new database has them."""
+    the triggers of the index that replaced the name index (0008) exactly as a new database
+    has them."""
     made = _adapters_ddl(app)
     upgrade_from_nothing(app)
     assert any("PRIMARY KEY AUTOINCREMENT" in sql for sql in made)
@@ -332,5 +339,33 @@ def test_the_previous_release_upgrades_to_ids_never_reused(app, create):
     assert client.post(f"{API}/default/adapters", json=valid_body(name="a-3")).status_code == 201
     assert _adapter_ids(again)["a-3"] > before["a-2"]
     with again.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_previous_release_upgrades_to_the_search_index(app, create):
+    """A database of the release before (0007): its adapters are found by every word of a
+    search in any field, and `$like` on the name still finds them; back at 0007, the name
+    index it had answers `$like` again."""
+    create(name="lora-llama-7", description="Support bot")
+    create(workspace="other", name="plain", model="mistral-7b")
+    with app.app_context():
+        db.session.remove()
+        flask_migrate.downgrade(revision="0007")
+    again = create_app(dict(app.config, INSTANCE_PATH=app.instance_path))
+    assert current_revision(again) == head_revision()
+    client = again.test_client()
+    page = client.get("/search?q=LLAMA+support").get_data(as_text=True)
+    assert "lora-llama-7" in page and "plain" not in page
+    assert "plain" in client.get("/search?q=MISTRAL").get_data(as_text=True)
+    found = client.get(f"{API}/default/adapters?filter[name][$like]=LLAMA").get_json()["data"]
+    assert [adapter["name"] for adapter in found] == ["lora-llama-7"]
+    with again.app_context():
+        db.session.remove()
+        flask_migrate.downgrade(revision="0007")
+        if db.engine.dialect.name == "sqlite":
+            assert db.session.execute(text(
+                "SELECT count(*) FROM adapter_names WHERE adapter_names MATCH '\"llama\"'"
+            )).scalar() == 1
         db.session.remove()
         db.engine.dispose()

@@ -1,6 +1,6 @@
-"""The tables: adapters; workspaces with their counts, models and members; the name indexes
-that serve `$like` on adapter names and the search of workspace names; and the people who sign
-in, their sessions and API tokens."""
+"""The tables: adapters; workspaces with their counts, models and members; the indexes that
+serve the search of adapters, `$like` on adapter names and the search of workspace names; and
+the people who sign in, their sessions and API tokens."""
 
 from __future__ import annotations
 
@@ -93,46 +93,61 @@ def adapter_json(adapter: Adapter | Row) -> dict[str, Any]:
 _COLUMNS = attrgetter(*(column.name for column in Adapter.__table__.columns))
 
 
-# On SQLite, a trigram index of adapter names (FTS5), kept in step by triggers: a `$like` on
-# the name reads the index instead of every row of the workspace. Made with the table.
-NAME_INDEX = "adapter_names"
-NAME_INDEX_DDL = (
-    f"CREATE VIRTUAL TABLE {NAME_INDEX} USING fts5("
-    "name, content='adapters', content_rowid='id', tokenize='trigram')",
-    f"CREATE TRIGGER {NAME_INDEX}_insert AFTER INSERT ON adapters BEGIN "
-    f"INSERT INTO {NAME_INDEX} (rowid, name) VALUES (new.id, new.name); END",
-    f"CREATE TRIGGER {NAME_INDEX}_delete AFTER DELETE ON adapters BEGIN "
-    f"INSERT INTO {NAME_INDEX} ({NAME_INDEX}, rowid, name) VALUES ('delete', old.id, old.name); "
-    "END",
-    f"CREATE TRIGGER {NAME_INDEX}_update AFTER UPDATE OF name ON adapters BEGIN "
-    f"INSERT INTO {NAME_INDEX} ({NAME_INDEX}, rowid, name) VALUES ('delete', old.id, old.name); "
-    f"INSERT INTO {NAME_INDEX} (rowid, name) VALUES (new.id, new.name); END",
+# On SQLite, a trigram index (FTS5) of each adapter's name, model, fileset and description,
+# kept in step by triggers: a search reads it instead of every row, and so does `$like` on the
+# name (a column filter of the same index: one index to keep up on every write, not two).
+# Trigram phrases match literal substrings of three characters or more, ignoring case.
+# Made with the table.
+SEARCH_INDEX = "adapter_search"
+SEARCH_COLUMNS = ("name", "model", "fileset", "description")
+_SEARCHED = ", ".join(SEARCH_COLUMNS)
+_NEW = ", ".join(f"new.{column}" for column in SEARCH_COLUMNS)
+_OLD = ", ".join(f"old.{column}" for column in SEARCH_COLUMNS)
+SEARCH_INDEX_DDL = (
+    f"CREATE VIRTUAL TABLE {SEARCH_INDEX} USING fts5("
+    f"{_SEARCHED}, content='adapters', content_rowid='id', tokenize='trigram')",
+    f"CREATE TRIGGER {SEARCH_INDEX}_insert AFTER INSERT ON adapters BEGIN "
+    f"INSERT INTO {SEARCH_INDEX} (rowid, {_SEARCHED}) VALUES (new.id, {_NEW}); END",
+    f"CREATE TRIGGER {SEARCH_INDEX}_delete AFTER DELETE ON adapters BEGIN "
+    f"INSERT INTO {SEARCH_INDEX} ({SEARCH_INDEX}, rowid, {_SEARCHED}) "
+    f"VALUES ('delete', old.id, {_OLD}); END",
+    f"CREATE TRIGGER {SEARCH_INDEX}_update AFTER UPDATE OF {_SEARCHED} ON adapters BEGIN "
+    f"INSERT INTO {SEARCH_INDEX} ({SEARCH_INDEX}, rowid, {_SEARCHED}) "
+    f"VALUES ('delete', old.id, {_OLD}); "
+    f"INSERT INTO {SEARCH_INDEX} (rowid, {_SEARCHED}) VALUES (new.id, {_NEW}); END",
 )
-for _statement in NAME_INDEX_DDL:
+for _statement in SEARCH_INDEX_DDL:
     event.listen(Adapter.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
 event.listen(Adapter.__table__, "before_drop",
-             DDL(f"DROP TABLE IF EXISTS {NAME_INDEX}").execute_if(dialect="sqlite"))
+             DDL(f"DROP TABLE IF EXISTS {SEARCH_INDEX}").execute_if(dialect="sqlite"))
 
 
-# On PostgreSQL, the same job is done by a trigram GIN index of names, which serves ILIKE
-# (pg_trgm, a trusted extension since PostgreSQL 13); where it cannot be had, `$like` on
-# names scans instead.
-NAME_INDEX_POSTGRESQL = f"""
+# On PostgreSQL, trigram GIN indexes (pg_trgm, a trusted extension since PostgreSQL 13) serve
+# ILIKE: one of names for `$like`, one of the four searched fields joined by spaces for the
+# search (a word holds no white space, so it never spans two fields). Where pg_trgm cannot be
+# had, both scan instead.
+NAME_INDEX = "adapter_names"
+SEARCH_TEXT_POSTGRESQL = (
+    "(name || ' ' || model || ' ' || fileset || ' ' || coalesce(description, ''))")
+SEARCH_INDEX_POSTGRESQL = f"""
 DO $$ BEGIN
     CREATE EXTENSION IF NOT EXISTS pg_trgm;
     CREATE INDEX IF NOT EXISTS {NAME_INDEX}_trgm ON adapters USING gin (name gin_trgm_ops);
+    CREATE INDEX IF NOT EXISTS {SEARCH_INDEX}_trgm ON adapters
+        USING gin ({SEARCH_TEXT_POSTGRESQL} gin_trgm_ops);
 EXCEPTION WHEN insufficient_privilege OR undefined_file OR feature_not_supported THEN
-    RAISE NOTICE 'pg_trgm is not available: $like filters on names will scan';
+    RAISE NOTICE 'pg_trgm is not available: searches and $like filters on names will scan';
 END $$
 """
 event.listen(Adapter.__table__, "after_create",
-             DDL(NAME_INDEX_POSTGRESQL).execute_if(dialect="postgresql"))
+             DDL(SEARCH_INDEX_POSTGRESQL).execute_if(dialect="postgresql"))
 
 
 def is_model_table(name: str) -> bool:
-    """Whether a table or index is one the models declare (the name indexes, made by DDL of
-    their own, are not)."""
-    return not name.startswith(NAME_INDEX) and name != WORKSPACE_NAMES_NOCASE
+    """Whether a table or index is one the models declare (the search and name indexes, made
+    by DDL of their own, are not)."""
+    return (not name.startswith((SEARCH_INDEX, NAME_INDEX))
+            and name != WORKSPACE_NAMES_NOCASE)
 
 
 class WorkspaceModel(db.Model):

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     bindparam,
     case,
+    column,
     func,
     insert,
     literal_column,
@@ -26,8 +27,9 @@ from sqlalchemy.exc import IntegrityError
 from .database import one_writer
 from .extensions import db
 from .listing import ListQuery
-from .models import NAME_INDEX, Adapter, Workspace, WorkspaceModel
+from .models import SEARCH_INDEX, SEARCH_TEXT_POSTGRESQL, Adapter, Workspace, WorkspaceModel
 from .rules import LOCAL
+from .search import words as search_words
 
 
 class NameTaken(Exception):
@@ -44,6 +46,7 @@ class Page(NamedTuple):
     total: int
     page: int
     page_size: int
+    capped: bool = False  # the total is a floor: more rows match than were counted
 
     @property
     def total_pages(self) -> int:
@@ -218,30 +221,92 @@ def _contains(column: Any, term: str) -> Any:
     return column.icontains(term, autoescape=True)
 
 
-# A term found in more names than this is matched by scanning (the index would hand back
-# too many rows to be quicker); below it, the trigram index answers.
+# A term found in more rows than this is matched by scanning the workspace (the index would
+# hand back too many rows to be quicker); below it, the trigram index answers.
 NAME_INDEX_MOST = 5000
+SEARCH_SHORTEST = 3  # a trigram index finds words of three characters or more
+
+
+def _phrase(word: str, column: str | None = None) -> str:
+    """An FTS5 query for ``word`` as a literal substring (of ``column`` only, if given)."""
+    quoted = '"' + word.replace('"', '""') + '"'
+    return f"{column} : {quoted}" if column else quoted
+
+
+def _index_matches(match: str) -> Any:
+    """The ids of the rows the search index finds for an FTS5 query (SQLite)."""
+    return select(literal_column("rowid")).select_from(table(SEARCH_INDEX)).where(
+        text(f"{SEARCH_INDEX} MATCH :index_match").bindparams(
+            bindparam("index_match", match, unique=True)))
+
+
+def _index_finds_few(match: str) -> bool:
+    """Whether the search index finds at most NAME_INDEX_MOST rows for an FTS5 query."""
+    found = db.session.scalar(
+        text(f"SELECT count(*) FROM (SELECT rowid FROM {SEARCH_INDEX} WHERE {SEARCH_INDEX} "
+             "MATCH :phrase LIMIT :most)"),
+        {"phrase": match, "most": NAME_INDEX_MOST + 1},
+    )
+    return found <= NAME_INDEX_MOST
+
+
+def _on_sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
 
 
 def _name_contains(term: str) -> tuple[Any, bool]:
     """A case-insensitive substring match on the name, through the trigram index when it helps.
 
-    The index (SQLite only) answers terms of three characters or more; its phrase match is
-    literal, like the scan's escaped LIKE. Also says whether the index narrowed the rows.
+    The index (SQLite only) answers terms of three characters or more, with a filter on its
+    name column; its phrase match is literal, like the scan's escaped LIKE. Also says whether
+    the index narrowed the rows.
     """
-    if db.session.get_bind().dialect.name != "sqlite" or len(term) < 3:
+    if not _on_sqlite() or len(term) < SEARCH_SHORTEST:
         return _contains(Adapter.name, term), False
-    phrase = '"' + term.replace('"', '""') + '"'
-    found = db.session.scalar(
-        text(f"SELECT count(*) FROM (SELECT rowid FROM {NAME_INDEX} WHERE {NAME_INDEX} "
-             "MATCH :phrase LIMIT :most)"),
-        {"phrase": phrase, "most": NAME_INDEX_MOST + 1},
-    )
-    if found > NAME_INDEX_MOST:
+    phrase = _phrase(term, "name")
+    if not _index_finds_few(phrase):
         return _contains(Adapter.name, term), False
-    matches = select(literal_column("rowid")).select_from(table(NAME_INDEX)).where(
-        text(f"{NAME_INDEX} MATCH :name_phrase").bindparams(name_phrase=phrase))
-    return Adapter.id.in_(matches), True
+    return Adapter.id.in_(_index_matches(phrase)), True
+
+
+def _word_anywhere(word: str) -> Any:
+    """A case-insensitive substring match of one word in any searched field, by scanning."""
+    if _on_sqlite():
+        return or_(*(_contains(column, word) for column in (
+            Adapter.name, Adapter.model, Adapter.fileset, Adapter.description)))
+    return _search_text().ilike(_like_pattern(word), escape="/")
+
+
+def _search_text() -> Any:
+    """PostgreSQL: the four searched fields joined by spaces, as its trigram index holds them."""
+    return literal_column(SEARCH_TEXT_POSTGRESQL)
+
+
+def _like_pattern(word: str) -> str:
+    """``%word%`` with ``/``, ``%`` and ``_`` escaped by ``/``: the word as a literal substring."""
+    escaped = word.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"%{escaped}%"
+
+
+def _search_clauses(words: list[str], in_workspace: bool) -> tuple[list[Any], bool]:
+    """The WHERE terms that keep rows holding every word, and whether the index narrowed them.
+
+    On SQLite the words of three characters or more are one query of the trigram index (one
+    quoted phrase per word, all ANDed); shorter words, which no trigram index can find, are
+    LIKE conditions on the rows it found. Within one workspace (``in_workspace``), words the
+    index finds in more than NAME_INDEX_MOST rows are scanned instead, as `$like` does. On
+    PostgreSQL each word is one ILIKE on the four fields joined, which pg_trgm's index serves.
+    """
+    if not _on_sqlite():
+        return [_word_anywhere(word) for word in words], False
+    long_words = [word for word in words if len(word) >= SEARCH_SHORTEST]
+    clauses = [_word_anywhere(word) for word in words if len(word) < SEARCH_SHORTEST]
+    if not long_words:
+        return clauses, False
+    match = " AND ".join(_phrase(word) for word in long_words)
+    if in_workspace and not _index_finds_few(match):
+        return clauses + [_word_anywhere(word) for word in long_words], False
+    return [Adapter.id.in_(_index_matches(match)), *clauses], True
 
 
 # What each filter operator means, as a clause on a column ('$like' is below: the name has
@@ -289,19 +354,21 @@ def _count_statement() -> Any:
 def list_adapters(workspace: str, query: ListQuery, search: str | None = None) -> Page:
     """One page of a workspace's adapters, filtered and sorted, with the total that match.
 
-    ``search`` (the pages' search box) matches a substring of the name, model, fileset or
-    description, case-insensitively.
+    ``search`` (the pages' search box) keeps the rows where every word of it is found,
+    case-insensitively, in the name, model, fileset or description.
     """
     filters, narrowed = _filter_clauses(query.filter or {})
+    words = search_words(search)
+    if words:
+        found, by_index = _search_clauses(words, in_workspace=True)
+        filters += found
+        narrowed = narrowed or by_index
     # When the name index has narrowed the rows, they lead: `workspace || ''` keeps the
     # database from walking the whole workspace's index instead (SQLite, without statistics).
     in_workspace = (Adapter.workspace + "") if narrowed else Adapter.workspace
     clauses = [in_workspace == bindparam("workspace"), *filters]
-    if search:
-        clauses.append(or_(*(_contains(column, search) for column in (
-            Adapter.name, Adapter.model, Adapter.fileset, Adapter.description))))
     parameters = {"workspace": workspace}
-    if query.filter or search:
+    if filters:
         counting = select(func.count()).select_from(Adapter).where(*clauses)
         total = db.session.connection().execute(counting, parameters).scalar()
     else:
@@ -309,7 +376,7 @@ def list_adapters(workspace: str, query: ListQuery, search: str | None = None) -
     offset = (query.page - 1) * query.page_size
     if offset >= total:  # past the end: nothing to read
         return Page([], total, query.page, query.page_size)
-    if query.filter or search:
+    if filters:
         statement = _page_statement(query.sort, clauses)
     else:
         statement = _plain_page_statement(query.sort)
@@ -350,3 +417,72 @@ def models_in_workspace(workspace: str, limit: int = 50) -> list[str]:
         .limit(limit)
     )
     return list(db.session.scalars(statement))
+
+
+# The search across workspaces counts its matches up to this many, then says "more than": a
+# common word may match most of a million rows, and counting them all would cost more than
+# the page. Its pages stop there too (newest first, so the rest is older).
+SEARCH_COUNT_MOST = 10_000
+
+
+def search_adapters(text_searched: str | None, reader: str | None, page: int,
+                    page_size: int) -> Page:
+    """One page of the adapters holding every word of a search, in the workspaces ``reader``
+    may read (None: every workspace), newest first; the total is counted up to
+    SEARCH_COUNT_MOST (``capped`` says there are more).
+
+    On SQLite the trigram index yields its rows by id, newest first, so a page of a common
+    word is read off the start of the index and the count stops at the cap. A reader whose
+    workspaces hold few adapters, or a search with no word of three characters, scans those
+    adapters instead (by id, newest first, stopping once the page is full).
+    """
+    words = search_words(text_searched)
+    table_ = Adapter.__table__
+    scope = []
+    if reader is not None:
+        readable = _readable_workspaces(reader)
+        scope = [table_.c.workspace.in_(readable)]
+    if _on_sqlite() and any(len(word) >= SEARCH_SHORTEST for word in words) and not (
+            reader is not None and _adapters_in(readable) <= NAME_INDEX_MOST):
+        clauses = _indexed_search(words) + scope
+        index = table(SEARCH_INDEX, column("rowid"))
+        newest = index.c.rowid.desc()  # the index's own order: no sort, and LIMIT stops it
+        source = index.join(table_, table_.c.id == index.c.rowid)
+    else:
+        clauses = [_word_anywhere(word) for word in words] + scope
+        newest = table_.c.id.desc()
+        source = table_
+    counted = db.session.scalar(select(func.count()).select_from(
+        select(literal_column("1")).select_from(source).where(*clauses)
+        .limit(SEARCH_COUNT_MOST + 1).subquery()))
+    capped = counted > SEARCH_COUNT_MOST
+    total = min(counted, SEARCH_COUNT_MOST)
+    offset = (page - 1) * page_size
+    if offset >= total:
+        return Page([], total, page, page_size, capped)
+    rows = db.session.execute(
+        select(*table_.columns).select_from(source).where(*clauses).order_by(newest)
+        .offset(offset).limit(min(page_size, total - offset))).all()
+    return Page(rows, total, page, page_size, capped)
+
+
+def _indexed_search(words: list[str]) -> list[Any]:
+    """SQLite: the words of three characters or more as one query of the trigram index, the
+    shorter ones as LIKE conditions on the rows it finds."""
+    long_words = [word for word in words if len(word) >= SEARCH_SHORTEST]
+    match = " AND ".join(_phrase(word) for word in long_words)
+    return [text(f"{SEARCH_INDEX} MATCH :search_match").bindparams(search_match=match),
+            *(_word_anywhere(word) for word in words if len(word) < SEARCH_SHORTEST)]
+
+
+def _readable_workspaces(username: str) -> Any:
+    """The names of the workspaces where ``username`` (or '*') holds a role."""
+    from . import workspaces  # which imports this module
+
+    return workspaces._readable_names(username)
+
+
+def _adapters_in(workspaces: Any) -> int:
+    """How many adapters the workspaces a subquery names hold, from their counter rows."""
+    return db.session.scalar(select(func.coalesce(func.sum(Workspace.adapter_count), 0))
+                             .where(Workspace.name.in_(workspaces)))

@@ -28,6 +28,7 @@ MODEL_SEGMENT_MAX = 63
 DESCRIPTION_MAX = 1000
 INT_MAX = 2**63 - 1  # what a 64-bit column holds
 MAX_BODY_BYTES = 1024 * 1024
+SEARCH_MAX = 200  # characters of a search box's text
 
 # --- charsets -----------------------------------------------------------------------------
 
@@ -120,6 +121,16 @@ def text_problem(value: object, label: str) -> Violation | None:
         value.encode("utf-8")
     except UnicodeEncodeError:
         return Violation(f"{label} must be valid Unicode text", "string_unicode")
+    return None
+
+
+def check_search(value: object) -> Violation | None:
+    """A search box's text: any text (blank too) up to SEARCH_MAX characters."""
+    if problem := text_problem(value, "Search"):
+        return problem
+    if len(value) > SEARCH_MAX:
+        return Violation(f"Search must be at most {SEARCH_MAX} characters long",
+                         "string_too_long")
     return None
 
 
