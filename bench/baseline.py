@@ -55,6 +55,7 @@ def _connection(path: str) -> sqlite3.Connection:
                                "app made (bench/run.py does)")
         _local.connection = connection
         _local.model_counts = "workspace_models" in tables
+        _local.type_counts = "model_type_counts" in tables
     return connection
 
 
@@ -98,6 +99,13 @@ def _insert(connection: sqlite3.Connection, row: tuple, workspace: str, model: s
             "VALUES (?, ?, 1) ON CONFLICT (workspace, model) "
             "DO UPDATE SET adapter_count = adapter_count + 1",
             (workspace, model),
+        )
+    if _local.type_counts:
+        connection.execute(
+            "INSERT INTO model_type_counts (model, workspace, finetuning_type, adapter_count) "
+            "VALUES (?, ?, ?, 1) ON CONFLICT (model, workspace, finetuning_type) "
+            "DO UPDATE SET adapter_count = adapter_count + 1",
+            (model, workspace, row[COLUMNS.index("finetuning_type")]),
         )
     connection.commit()
 

@@ -15,7 +15,8 @@ from bench.seed import (
     tables_left_empty,
 )
 
-APP_TABLES = ("adapters", "workspaces", "workspace_models", "alembic_version",
+APP_TABLES = ("adapters", "workspaces", "workspace_models", "model_type_counts",
+              "alembic_version",
               "users", "login_sessions", "api_tokens", "login_failures", "workspace_members")
 # The app's own indexes on the adapters, not those behind the primary key and the unique
 # constraint: those stay through the load.

@@ -33,6 +33,10 @@ COUNTER_TABLES = {
                   "SELECT workspace, COUNT(*), MAX(updated_at) FROM adapters GROUP BY workspace",
     "workspace_models": "INSERT INTO workspace_models (workspace, model, adapter_count) "
                         "SELECT workspace, model, COUNT(*) FROM adapters GROUP BY workspace, model",
+    "model_type_counts": "INSERT INTO model_type_counts "
+                         "(model, workspace, finetuning_type, adapter_count) "
+                         "SELECT model, workspace, finetuning_type, COUNT(*) FROM adapters "
+                         "GROUP BY model, workspace, finetuning_type",
 }
 # Tables the seeding knows need nothing (or are the app's own bookkeeping).
 # People and their credentials start empty on purpose (sign-in off needs none; the sign-in

@@ -16,6 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 
 import httpx
@@ -61,7 +62,8 @@ def integrity(url: str) -> str:
 
 
 def counters_match(url: str) -> bool:
-    """Every workspace's and every workspace model's counter equals the rows it counts."""
+    """Every workspace's, workspace model's and model type's counter equals the rows it
+    counts."""
     counted = {row["workspace"]: row["n"] for row in query(
         url, "SELECT workspace, COUNT(*) AS n FROM adapters GROUP BY workspace")}
     kept = {row["name"]: row["adapter_count"] for row in query(
@@ -71,7 +73,14 @@ def counters_match(url: str) -> bool:
     models = {(row["workspace"], row["model"]): row["adapter_count"] for row in query(
         url, "SELECT workspace, model, adapter_count FROM workspace_models "
         "WHERE adapter_count > 0")}
-    return counted == kept and by_model == models
+    key = itemgetter("model", "workspace", "finetuning_type")
+    by_type = {key(row): row["n"] for row in query(
+        url, "SELECT model, workspace, finetuning_type, COUNT(*) AS n FROM adapters "
+        "GROUP BY model, workspace, finetuning_type")}
+    types = {key(row): row["adapter_count"] for row in query(
+        url, "SELECT model, workspace, finetuning_type, adapter_count FROM model_type_counts "
+        "WHERE adapter_count > 0")}
+    return counted == kept and by_model == models and by_type == types
 
 
 def moment(value: str | datetime) -> datetime:

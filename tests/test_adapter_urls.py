@@ -17,9 +17,10 @@ HTMX = {"HX-Request": "true"}
 # what each variable of a route accepts; a variable not named here is tried with every word
 VALID = {"workspace": rules.check_workspace, "name": rules.check_name,
          "adapter": rules.check_name, "model_name": rules.check_model_segment,
+         "model_workspace": rules.check_model_segment,
          "principal": rules.check_principal}
 SAMPLE = {"workspace": "team", "name": "lora-a", "adapter": "lora-a",
-          "model_name": "base-model", "principal": "ann"}
+          "model_name": "base-model", "model_workspace": "acme", "principal": "ann"}
 
 
 def form_data(client, **overrides: str) -> dict[str, str]:

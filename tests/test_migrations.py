@@ -121,7 +121,8 @@ def test_migrations_build_the_same_schema_as_the_models(app):
         assert differences == []
         tables = set(inspect(db.engine).get_table_names())
         assert {name for name in tables if is_model_table(name)} == {
-            "adapters", "workspaces", "workspace_models", "alembic_version", "workspace_members",
+            "adapters", "workspaces", "workspace_models", "model_type_counts", "alembic_version",
+            "workspace_members",
             "users", "login_sessions", "api_tokens", "login_failures"}
         assert ("adapter_search" in tables) == (db.engine.dialect.name == "sqlite")
         assert "adapter_names" not in tables  # replaced by the search index (0008)
@@ -159,7 +160,7 @@ def test_migrations_carry_their_own_definitions():
 
 def test_a_new_database_starts_at_the_newest_version(app):
     """A fresh database is created at head, not left unversioned."""
-    assert current_revision(app) == head_revision() == "0008"
+    assert current_revision(app) == head_revision() == "0009"
 
 
 def test_restarting_at_the_newest_version_changes_nothing(app, create):

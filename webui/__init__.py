@@ -20,6 +20,7 @@ from . import (
     errors,
     favicon,
     health,
+    model_views,
     openapi,
     search,
     search_views,
@@ -57,7 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)  # the Host check and the permission gate come before anything else
     csrf.init_app(app)
     for blueprint in (api.bp, entities.bp, openapi.bp, views.bp, workspace_views.bp,
-                      account_views.bp, health.bp, favicon.bp,
+                      account_views.bp, health.bp, favicon.bp, model_views.bp,
                       search_views.bp):
         app.register_blueprint(blueprint)
     for blueprint in (api.bp, entities.bp, auth.bp):  # scripts send JSON, which a cross-site

@@ -161,6 +161,19 @@ class WorkspaceModel(db.Model):
     adapter_count: Mapped[int] = mapped_column(BigInteger)
 
 
+class ModelTypeCount(db.Model):
+    """How many adapters of a model a workspace holds, per finetuning type (neither changes
+    after creation): a model page's counts per workspace and per type, read by the model
+    without counting its adapters. Kept in step with the adapters in the same transaction."""
+
+    __tablename__ = "model_type_counts"
+
+    model: Mapped[str] = mapped_column(String(MODEL_MAX), primary_key=True)
+    workspace: Mapped[str] = mapped_column(String(NAME_MAX), primary_key=True)
+    finetuning_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    adapter_count: Mapped[int] = mapped_column(BigInteger)
+
+
 class Workspace(db.Model):
     """A workspace: made on its own, or by its first adapter. Its count and last change are kept
     in step with its adapters in the same transaction, so they never need a scan of them."""

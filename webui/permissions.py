@@ -55,6 +55,7 @@ ROUTES: dict[str, str] = {
     "pages.set_enabled": "adapters.write",
     "pages.set_description": "adapters.write",
     "pages.delete_adapter": "adapters.write",
+    "models.model": SIGNED_IN,  # it shows only the workspaces one may read
     "search_pages.search_page": SIGNED_IN,  # it searches only the workspaces one may read
     "workspace_pages.new_workspace": WORKSPACES_CREATE,
     "workspace_pages.members": "members.read",

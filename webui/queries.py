@@ -9,9 +9,11 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    BigInteger,
     DateTime,
     bindparam,
     case,
+    cast,
     column,
     func,
     insert,
@@ -27,7 +29,14 @@ from sqlalchemy.exc import IntegrityError
 from .database import one_writer
 from .extensions import db
 from .listing import ListQuery
-from .models import SEARCH_INDEX, SEARCH_TEXT_POSTGRESQL, Adapter, Workspace, WorkspaceModel
+from .models import (
+    SEARCH_INDEX,
+    SEARCH_TEXT_POSTGRESQL,
+    Adapter,
+    ModelTypeCount,
+    Workspace,
+    WorkspaceModel,
+)
 from .rules import LOCAL
 from .search import words as search_words
 
@@ -70,7 +79,9 @@ def utcnow() -> datetime:
 
 
 @cache
-def _counter_statement(dialect: str, counter: type[Workspace] | type[WorkspaceModel]) -> Any:
+def _counter_statement(
+    dialect: str, counter: type[Workspace] | type[WorkspaceModel] | type[ModelTypeCount],
+) -> Any:
     """Add ``:delta`` to a counter row, made if missing: built once, run with parameters."""
     upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     keys = [column.name for column in counter.__table__.primary_key]
@@ -89,7 +100,7 @@ def _counter_statement(dialect: str, counter: type[Workspace] | type[WorkspaceMo
 
 
 def _touch_workspace(workspace: str, delta: int, stamp: datetime, actor: str,
-                     model: str | None = None) -> None:
+                     model: str | None = None, finetuning_type: str | None = None) -> None:
     """Keep the workspace's counts and last change in step, inside the caller's transaction."""
     connection = db.session.connection()
     dialect = connection.dialect.name
@@ -99,6 +110,10 @@ def _touch_workspace(workspace: str, delta: int, stamp: datetime, actor: str,
     if model is not None:
         connection.execute(_counter_statement(dialect, WorkspaceModel),
                            {"workspace": workspace, "model": model, "delta": delta})
+    if finetuning_type is not None:
+        connection.execute(_counter_statement(dialect, ModelTypeCount), {
+            "model": model, "workspace": workspace, "finetuning_type": finetuning_type,
+            "delta": delta})
 
 
 def create_adapter(workspace: str, values: dict[str, Any], actor: str = LOCAL) -> Adapter:
@@ -125,7 +140,8 @@ def create_adapter(workspace: str, values: dict[str, Any], actor: str = LOCAL) -
             # Core, on the session's connection: the ORM's unit of work is a third of a
             # create's time and buys nothing here
             result = db.session.connection().execute(insert(Adapter.__table__), row)
-            _touch_workspace(workspace, 1, row["updated_at"], actor, row["model"])
+            _touch_workspace(workspace, 1, row["updated_at"], actor, row["model"],
+                             row["finetuning_type"])
             db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -201,11 +217,12 @@ def delete_adapter(workspace: str, name: str, model: str | None = None,
     if model is not None:
         statement = statement.where(Adapter.model == model)
     with one_writer():
-        deleted = db.session.execute(statement.returning(Adapter.model)).scalars().all()
+        deleted = db.session.execute(
+            statement.returning(Adapter.model, Adapter.finetuning_type)).all()
         if len(deleted) != 1:
             db.session.rollback()
             return False
-        _touch_workspace(workspace, -1, utcnow(), actor, deleted[0])
+        _touch_workspace(workspace, -1, utcnow(), actor, *deleted[0])
         db.session.commit()
     return True
 
@@ -417,6 +434,81 @@ def models_in_workspace(workspace: str, limit: int = 50) -> list[str]:
         .limit(limit)
     )
     return list(db.session.scalars(statement))
+
+
+# --- a base model's adapters, across workspaces ------------------------------------------------
+
+def model_workspaces(model: str, readable: Any = None) -> list[Any]:
+    """The workspaces holding adapters of ``model``, by name, each with its count (rows of
+    ``workspace, adapter_count``), from the counter rows, never by counting adapters.
+    ``readable`` (a select of workspace names) keeps only those; None keeps every one."""
+    count = cast(func.sum(ModelTypeCount.adapter_count), BigInteger)  # not numeric
+    statement = select(ModelTypeCount.workspace, count.label("adapter_count")).where(
+        ModelTypeCount.model == model)
+    if readable is not None:
+        statement = statement.where(ModelTypeCount.workspace.in_(readable))
+    statement = (statement.group_by(ModelTypeCount.workspace).having(count > 0)
+                 .order_by(ModelTypeCount.workspace))
+    return db.session.execute(statement).all()
+
+
+def model_type_counts(model: str, workspace: str | None = None,
+                      readable: Any = None) -> list[tuple[str, int]]:
+    """How many adapters of ``model`` each finetuning type has, most first: in ``workspace``,
+    or in the workspaces ``readable`` selects (None: all); from the counter rows."""
+    count = cast(func.sum(ModelTypeCount.adapter_count), BigInteger)  # not numeric
+    statement = select(ModelTypeCount.finetuning_type, count).where(
+        ModelTypeCount.model == model)
+    if workspace is not None:
+        statement = statement.where(ModelTypeCount.workspace == workspace)
+    elif readable is not None:
+        statement = statement.where(ModelTypeCount.workspace.in_(readable))
+    counts = db.session.execute(
+        statement.group_by(ModelTypeCount.finetuning_type).having(count > 0)).all()
+    return sorted(((kind, int(number)) for kind, number in counts),
+                  key=lambda pair: (-pair[1], pair[0]))
+
+
+def list_model_adapters(model: str, workspaces: list[Any], page: int, page_size: int) -> Page:
+    """One page of the adapters of ``model`` in ``workspaces`` (rows of workspace and count,
+    as :func:`model_workspaces` gives them), in workspace then name order.
+
+    The counts say which workspaces the page spans: the first is read from its offset, the
+    rest from their start, each straight off the index on (workspace, model, name).
+    """
+    total = sum(count for _, count in workspaces)
+    offset = (page - 1) * page_size
+    if offset >= total:  # past the end: nothing to read
+        return Page([], total, page, page_size)
+    spans: list[tuple[str, int, int]] = []  # workspace, rows to skip in it, rows to take
+    skip, wanted = offset, page_size
+    for name, count in workspaces:
+        if skip >= count:
+            skip -= count
+            continue
+        take = min(count - skip, wanted)
+        spans.append((name, skip, take))
+        skip, wanted = 0, wanted - take
+        if not wanted:
+            break
+    name, skip, take = spans[0]
+    rows = _model_rows(model, [name], skip, take)
+    if len(spans) > 1:  # the others start at their first row: one read for them all
+        rows += _model_rows(model, [name for name, _, _ in spans[1:]], 0,
+                            sum(take for _, _, take in spans[1:]))
+    return Page(rows, total, page, page_size)
+
+
+def _model_rows(model: str, workspaces: list[str], offset: int, limit: int) -> list[Any]:
+    """Rows of ``model`` in ``workspaces``, by workspace then name: the ids from the index,
+    then just those rows."""
+    order = [Adapter.workspace, Adapter.name]
+    page_ids = (select(Adapter.id)
+                .where(Adapter.workspace.in_(workspaces), Adapter.model == model)
+                .order_by(*order).offset(offset).limit(limit).subquery())
+    table = Adapter.__table__
+    statement = select(table).join(page_ids, table.c.id == page_ids.c.id).order_by(*order)
+    return list(db.session.connection().execute(statement).all())
 
 
 # The search across workspaces counts its matches up to this many, then says "more than": a

@@ -12,7 +12,7 @@ from . import rules
 from .database import one_writer
 from .extensions import db
 from .listing import ListQuery
-from .models import Membership, User, Workspace, WorkspaceModel
+from .models import Membership, ModelTypeCount, User, Workspace, WorkspaceModel
 from .queries import FILTER_CLAUSES, Page, insert_new, utcnow
 
 
@@ -187,7 +187,7 @@ def delete_workspace(workspace: Workspace) -> None:
             db.session.rollback()
             raise WorkspaceError(409, f"Workspace '{workspace.name}' still holds "
                                       f"{workspace.adapter_count} adapters: delete them first")
-        for table in (Membership, WorkspaceModel):
+        for table in (Membership, WorkspaceModel, ModelTypeCount):
             db.session.execute(delete(table).where(table.workspace == workspace.name))
         db.session.delete(workspace)
         db.session.commit()
