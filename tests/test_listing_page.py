@@ -134,6 +134,8 @@ def test_the_model_filter_takes_a_part_of_the_name(client, create, model, found)
     names = sorted(text(link) for link in every(page, "table.adapters td[data-label=Name] a"))
     assert names == found
     assert one(page, "#filter-model")["value"] == model
+    for cell in every(page, "td[data-label=Model]"):  # the part found is marked
+        assert {text(mark).lower() for mark in every(cell, "mark")} == {model.lower()}
 
 
 def test_the_model_filter_suggests_the_workspaces_models(client, create):

@@ -300,8 +300,9 @@ def test_search_words_are_marked_and_the_model_filter_takes_a_part(site: str, pa
     assert set(models) == {"meta/llama-3.1-8b-instruct"}
     search_box(page).fill("support")
     expect(page.locator("#results-count")).to_have_text("1–2 of 2")
-    marks = page.locator("table.adapters mark").all_inner_texts()
+    marks = page.locator("table.adapters td:not([data-label=Model]) mark").all_inner_texts()
     assert {mark.lower() for mark in marks} == {"support"}
+    assert page.locator("td[data-label=Model] mark").all_inner_texts() == ["llama", "llama"]
     assert page.locator("td[data-label=Name] a mark").count() == 2
     assert page.locator(".desc mark").count() == 2
     screenshot(page, "listing-filtered")
