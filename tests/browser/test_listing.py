@@ -273,7 +273,7 @@ def test_rows_show_the_description_line_relative_times_and_cut_identifiers(site:
     expect(time).to_have_attribute("title", re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$"))
     expect(page.locator("table.adapters tbody tr").filter(has_text="search-dpo-001")
            .locator("time")).to_have_text("just now")
-    first.get_by_role("link").focus()  # the focused row shows its identifiers whole
+    first.get_by_role("link", name="support-lora-000").focus()  # the row shows them whole
     assert fileset.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
 
 
