@@ -319,3 +319,21 @@ def test_with_sign_in_a_model_only_in_unreadable_workspaces_is_empty(app, client
     assert response.status_code == 200
     assert text(one(response, ".empty strong")) == "No adapters of acme/llama-3 that you can read."
     assert "ad-00" not in response.get_data(as_text=True)
+
+
+# --- every page that shows a model links it ---------------------------------------------------
+
+@pytest.mark.parametrize(("path", "selector"), [
+    pytest.param("/workspaces/alpha/adapters/ad-00", "dl.details dd a", id="adapter-page"),
+    pytest.param("/workspaces/alpha/adapters", 'td[data-label="Model"] a', id="listing"),
+    pytest.param("/search?q=ad-00", ".search-meta code a", id="search"),
+])
+@pytest.mark.parametrize(("model", "url"), [
+    pytest.param(MODEL, PAGE, id="workspace-model"),
+    pytest.param("llama-3", "/models/llama-3", id="bare-model"),
+])
+def test_every_page_showing_a_model_links_its_page(app, client, path, selector, model, url):
+    add(app, "alpha", 1, model=model)
+    link = one(client.get(path), selector)
+    assert (text(link), link["href"]) == (model, url)
+    assert names(client.get(link["href"])) == ["alpha/ad-00"]

@@ -92,7 +92,7 @@ def test_results_are_grouped_by_workspace_with_counts_and_highlighted(client, se
     assert [text(mark) for mark in every(response, ".search-hit mark")] == [
         "llama", "llama", "llama", "llama"]
     hit = every(response, ".search-hit")[0]
-    assert one(hit, "a")["href"] == "/workspaces/research/adapters/llama-summaries"
+    assert one(hit, ".search-hit > a")["href"] == "/workspaces/research/adapters/llama-summaries"
     assert "Summaries" in text(hit) and "line 2" not in text(hit)  # the first line only
     assert "lora" in text(every(response, ".search-hit")[1])  # its finetuning type
     assert "2 adapters" in text(one(response, "#search-count"))
