@@ -191,6 +191,17 @@
     top.focus({ preventScroll: true });
   });
 
+  // Results swapped in a container that names a status line (data-status): say in it, once,
+  // what the results now are ("1–6 of 6", "No adapters match.").
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    var status = target && target.getAttribute &&
+      document.getElementById(target.getAttribute("data-status") || "");
+    if (!status) return;
+    var summary = target.querySelector(".count, .past-end p, .empty p");
+    status.textContent = summary ? summary.textContent.replace(/\s+/g, " ").trim() : "";
+  });
+
   // htmx comes from another server (a CDN) and may not arrive: blocked, offline, or refused
   // for a wrong integrity hash. The pages still work as plain forms and links, so say so, and
   // show hints that promise live behaviour (class live-hint) only once htmx is here.

@@ -243,7 +243,7 @@ def test_listing_search_filter_sort_and_pagination(site: str, page: Page, client
     assert page.evaluate("window.stillHere") is True
 
     page.get_by_role("searchbox", name="Search", exact=True).fill("zzz")
-    expect(page.get_by_text("No adapters match.")).to_be_visible()
+    expect(page.locator("#results").get_by_text("No adapters match.")).to_be_visible()
 
     page.reload()  # the state is all in the URL
     expect(page.get_by_role("searchbox", name="Search", exact=True)).to_have_value("zzz")

@@ -201,6 +201,19 @@ def test_one_request_per_change(site: str, page: Page, client, how: str):
     assert len(sent) == 1, sent
 
 
+def test_each_change_is_spoken_once_as_a_short_status(site: str, page: Page, client):
+    """The results are no live region (the whole table would be read out); one status line
+    says what they now are."""
+    seed(client, 24)
+    open_listing(page, site)
+    expect(page.locator("#results")).not_to_have_attribute("aria-live", re.compile(".*"))
+    page.get_by_label("Status").select_option("false")
+    expect(page.locator("#results-status")).to_have_text("1–8 of 8")
+    search_box(page).fill("nothing-like-this")
+    expect(page.locator("#results-status")).to_have_text("No adapters match.")
+    expect(page.locator("#results-status")).to_have_attribute("aria-live", "polite")
+
+
 def test_apply_with_nothing_changed_sends_nothing(site: str, page: Page, client):
     """Pressing Apply again on the state shown asks for nothing."""
     seed(client, 5)
