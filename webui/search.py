@@ -8,6 +8,7 @@ read the box through :func:`words` and mark what they show with :func:`highlight
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -33,9 +34,7 @@ def highlight(value: object, terms: list[str] | None) -> Markup:
     text = "" if value is None else str(value)
     if not terms or not text:
         return escape(text)
-    # longest first, so a word inside another word does not split its mark
-    pattern = re.compile("|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True)),
-                         re.IGNORECASE)
+    pattern = _pattern(tuple(terms))
     parts: list[str] = []
     last = 0
     for match in pattern.finditer(text):
@@ -44,6 +43,15 @@ def highlight(value: object, terms: list[str] | None) -> Markup:
         last = match.end()
     parts.append(escape(text[last:]))
     return Markup("").join(parts)
+
+
+@lru_cache(maxsize=64)
+def _pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
+    """The terms as one case-blind pattern, built once per search (a page marks hundreds of
+    values with the same terms)."""
+    # longest first, so a word inside another word does not split its mark
+    return re.compile("|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True)),
+                      re.IGNORECASE)
 
 
 def init_app(app) -> None:

@@ -4,25 +4,41 @@ search, in every workspace the person may read, newest first, grouped by workspa
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote, urlencode
 
-from flask import Blueprint, request
+from flask import Blueprint, request, url_for
 
 from . import auth, listing, queries, rules, search
 from .listing import ListQuery
+from .model_views import model_url
 from .views import PAGE_SIZES, _listing_response, _listing_url, _paging
 
 bp = Blueprint("search_pages", __name__)
 SEARCH_DEFAULTS = ListQuery(page=1, page_size=50, sort="-created_at")
 SEARCH_KEYS = ("q", "page", "page_size")
 SEARCH_FRAGMENTS = {"search-results": "search/_results.html"}
+_SLOT = "workspace-slot"  # a valid workspace name that stands for each one in a built URL
 
 
-def by_workspace(rows: list[Any]) -> list[tuple[str, list[Any]]]:
-    """A page's rows grouped by workspace, each group in the order of its newest row."""
-    groups: dict[str, list[Any]] = {}
+def by_workspace(rows: list[Any], q: str) -> list[tuple[str, str, list[tuple[Any, str]]]]:
+    """A page's rows grouped by workspace, each group in the order of its newest row: the
+    workspace, its listing searched for ``q``, and each row with the URL of its page."""
+    # url_for once for the page, not per row: building a URL costs more than rendering the
+    # row. A workspace's listing is this URL with its name; an adapter's page, that listing
+    # and the adapter's name (names are URL-safe, quoted all the same).
+    before, _, after = url_for("pages.adapters", workspace=_SLOT).rpartition(_SLOT)
+    searched = urlencode({"q": q})
+    groups: dict[str, tuple[str, str, list[tuple[Any, str]]]] = {}
     for row in rows:
-        groups.setdefault(row.workspace, []).append(row)
-    return list(groups.items())
+        listing = f"{before}{quote(row.workspace, safe='')}{after}"
+        group = groups.setdefault(row.workspace, (row.workspace, f"{listing}?{searched}", []))
+        group[2].append((row, f"{listing}/{quote(row.name, safe='')}"))
+    return list(groups.values())
+
+
+def model_urls(rows: list[Any]) -> dict[str, str]:
+    """The model page of each model on the page, built once per model."""
+    return {model: model_url(model) for model in {row.model for row in rows}}
 
 
 @bp.get("/search")
@@ -43,5 +59,6 @@ def search_page():
         "search/page.html", SEARCH_FRAGMENTS,
         _listing_url("search_pages.search_page", state, SEARCH_DEFAULTS),
         422 if problem else 200, state=state, terms=terms, page=page,
-        groups=by_workspace(page.items) if page else [], error=problem and problem.msg,
+        groups=by_workspace(page.items, state["q"]) if page else [],
+        model_urls=model_urls(page.items) if page else {}, error=problem and problem.msg,
         page_sizes=PAGE_SIZES, search_max=rules.SEARCH_MAX)
