@@ -35,14 +35,15 @@ def highlight(value: object, terms: list[str] | None) -> Markup:
     if not terms or not text:
         return escape(text)
     pattern = _pattern(tuple(terms))
+    # plain strings joined once, each piece escaped: Markup's own + and join escape every
+    # piece again, which on a page of 50 rows cost more than the search
     parts: list[str] = []
     last = 0
     for match in pattern.finditer(text):
-        parts.append(escape(text[last:match.start()]))
-        parts.append(Markup("<mark>") + escape(match.group()) + Markup("</mark>"))
+        parts += (escape(text[last:match.start()]), "<mark>", escape(match.group()), "</mark>")
         last = match.end()
     parts.append(escape(text[last:]))
-    return Markup("").join(parts)
+    return Markup("".join(parts))
 
 
 @lru_cache(maxsize=64)
