@@ -33,7 +33,9 @@ run). Its figures go to ``bench/results/latest-postgresql.json`` and
 
 The modules: ``cli`` (the options and the run), ``runner`` (one size: seed, serve, measure),
 ``seed`` and ``postgres`` (the seeded databases), ``servers`` (gunicorn and plain HTTP),
-``load`` (the request kinds and wrk), ``signin`` (sign-in on against off), ``targets``
+``load`` (the request kinds and wrk), ``signin`` (sign-in on against off), ``index`` and
+``search`` (the workspaces index, and the search across workspaces at 1 000 000 adapters over
+100 workspaces: a rare word, a common word, two words), ``targets``
 (ratios and the issue's targets), ``report`` (the machine, ``RESULTS.md``), ``baseline`` (the
 baseline app). ``bench/run.py`` and ``python -m bench`` both run ``cli.main``.
 """

@@ -21,6 +21,7 @@ from bench.index import run_index
 from bench.postgres import drop_app_tables, postgres_server, postgres_urls
 from bench.report import machine, write
 from bench.runner import run_size
+from bench.search import run_search
 from bench.servers import stop_all, stop_on_signal
 from bench.targets import add_ratios, targets
 
@@ -34,6 +35,10 @@ def _parser(prog: str | None) -> argparse.ArgumentParser:
                         help="workspaces behind the workspaces index's figures (0: not "
                              "measured; SQLite only; default: %(default)s). With --sizes '' "
                              "only the index is measured")
+    parser.add_argument("--search-adapters", type=int, default=1_000_000,
+                        help="adapters (over 100 workspaces) behind the search's figures (0: "
+                             "not measured; SQLite only; default: %(default)s). With --sizes "
+                             "'' --workspaces 0 only the search is measured")
     parser.add_argument("--seconds", type=int, default=5,
                         help="measured seconds per request kind (default: %(default)s)")
     parser.add_argument("--warmup", type=int, default=1,
@@ -88,11 +93,14 @@ def parse_args(argv: list[str] | None, prog: str | None = None) -> argparse.Name
         parser.error("wrk takes whole seconds: --seconds >= 1, --warmup >= 0")
     if args.workspaces < 0:
         parser.error("--workspaces must be 0 or more")
+    if args.search_adapters < 0:
+        parser.error("--search-adapters must be 0 or more")
     if args.signin_rounds < 0:
         parser.error("--signin-rounds must be 0 or more")
     if postgres:  # the sign-in run serves a provisioned copy of a seeded file; the index's
         args.signin_rounds = 0  # run a file seeded by raw sqlite3
         args.workspaces = 0
+        args.search_adapters = 0
     if shutil.which("wrk") is None:
         parser.error("wrk is not installed (make bench installs it)")
     args.work_file = None if postgres else database_path(args.database_url)
@@ -141,6 +149,7 @@ def new_report(args: argparse.Namespace) -> dict[str, Any]:
                      "workers": args.workers, "threads": args.threads,
                      "connections": args.connections, "request_timeout_s": args.request_timeout,
                      "signin_rounds": args.signin_rounds, "workspaces": args.workspaces,
+                     "search_adapters": args.search_adapters,
                      "page_size": PAGE_SIZE, "seed_version": SEED_VERSION,
                      "spread_workspace_measured": SPREAD_MEASURED},
         "results": {},
@@ -168,9 +177,12 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         if args.workspaces:
             print(f"the workspaces index, {spaced(args.workspaces)} workspaces", flush=True)
             report["index"] = run_index(args.workspaces, args, work, run_id)
+        if args.search_adapters:
+            print(f"the search, {spaced(args.search_adapters)} adapters", flush=True)
+            report["search"] = run_search(args.search_adapters, args, work, run_id)
     report["machine"]["loadavg_end"] = [round(value, 2) for value in os.getloadavg()]
     report["seconds_total"] = round(time.monotonic() - started, 1)
     add_ratios(report["results"])
-    report["targets"] = targets(report["results"], report.get("index"))
+    report["targets"] = targets(report["results"], report.get("index"), report.get("search"))
     write(report, Path(args.output), args.markdown)
     return 0

@@ -125,6 +125,7 @@ def markdown(report: dict) -> str:
     for size, per_size in report["results"].items():
         lines += _size_section(size, per_size, postgres)
     lines += _index_section(report.get("index"))
+    lines += _search_section(report.get("search"))
     lines += _targets_section(report, postgres)
     return "\n".join(lines)
 
@@ -233,6 +234,24 @@ def _index_section(index: dict | None) -> list[str]:
             f"in {index['seed_seconds']} s.", "", *head, *rows, ""]
 
 
+def _search_section(search: dict | None) -> list[str]:
+    """The search across workspaces: each search with that many adapters."""
+    if not search:
+        return []
+    head = [line.replace(" layout |", " adapters |") for line in TABLE_HEAD]
+    rows = [_row(figures, spaced(search["adapters"])) for figures in search["kinds"].values()]
+    matches = ", ".join(f"{figures['label'].split(' (')[0].removeprefix('(h) ')}: "
+                        f"{figures['matches']:,}" for figures in search["kinds"].values()
+                        if "matches" in figures)
+    seed = search["seed"]
+    return [f"## The search across workspaces, {spaced(search['adapters'])} adapters", "",
+            "Over 100 workspaces, sign-in off (every workspace searched), page 1 at 50 a page, "
+            f"newest first; matches: {matches} (the page counts up to 1,000). "
+            f"File: {seed['bytes'] / 2**20:.0f} MiB, "
+            + ("from the cache." if seed["cached"] else f"seeded in {seed['seconds']} s."),
+            "", *head, *rows, ""]
+
+
 def _signin_table(signin: dict) -> list[str]:
     """One size's sign-in comparison: each request kind, off against on."""
     if not signin:
@@ -267,7 +286,8 @@ def _targets_section(report: dict, postgres: bool) -> list[str]:
               for kinds in per_size.get("signin", {}).values() for compared in kinds.values()
               for figures in compared["off"] + compared["on"]]
     loads += [figures["loadavg_1m_before"]
-              for figures in (report.get("index") or {}).get("kinds", {}).values()]
+              for part in ("index", "search")
+              for figures in (report.get(part) or {}).get("kinds", {}).values()]
     load = f"{min(loads):.1f}–{max(loads):.1f}" if loads else "?"
     lines += ["", f"{met} of {len(report['targets'])} met"
               + (" (the baseline-ratio targets are skipped: no PostgreSQL baseline)"
