@@ -306,3 +306,36 @@ def test_signed_out_the_search_asks_to_sign_in(client, teams):
     response = client.get(SEARCH, query_string={"q": "secret"})
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert not every(client.get("/login"), "header form[role=search]")
+
+
+def test_the_search_reads_the_index(app, client, seeded):
+    """The page's statement is answered through the search index, not a scan of the adapters:
+    on SQLite the FTS5 table leads, in its own order (no sort); on PostgreSQL its trigram GIN
+    index is used (sequential scans off, so the tiny table's statistics do not hide it)."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        statements: list[tuple[str, object]] = []
+
+        def record(_conn, _cursor, statement, parameters, _context, _many):
+            statements.append((statement, parameters))
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            queries.search_adapters("llama support", None, 1, 50)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        statement, parameters = statements[-1]  # the page
+        connection = db.session.connection().connection.driver_connection
+        cursor = connection.cursor()
+        if db.engine.dialect.name == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+            plan = " | ".join(row[3] for row in cursor.fetchall())
+            assert plan.startswith("SCAN adapter_search VIRTUAL TABLE INDEX"), plan
+            assert "TEMP B-TREE" not in plan, plan  # no sort: the index's order is the page's
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + statement, parameters)
+            plan = " | ".join(row[0] for row in cursor.fetchall())
+            assert "adapter_search_trgm" in plan, plan
+        db.session.rollback()
