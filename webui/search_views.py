@@ -61,4 +61,4 @@ def search_page():
         422 if problem else 200, state=state, terms=terms, page=page,
         groups=by_workspace(page.items, state["q"]) if page else [],
         model_urls=model_urls(page.items) if page else {}, error=problem and problem.msg,
-        page_sizes=PAGE_SIZES, search_max=rules.SEARCH_MAX)
+        page_sizes=PAGE_SIZES)

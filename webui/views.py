@@ -45,7 +45,8 @@ INDEX_FRAGMENTS = {"workspace-results": "_workspace_results.html"}
 @bp.app_context_processor
 def _page_globals() -> dict:
     return {"type_groups": rules.FINETUNING_TYPE_GROUPS, "lora_types": sorted(rules.LORA_TYPES),
-            "labels": rules.LABELS, "field_hint": rules.hint}
+            "labels": rules.LABELS, "field_hint": rules.hint,
+            "search_max": rules.SEARCH_MAX}
 
 
 @bp.app_template_global()

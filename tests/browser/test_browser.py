@@ -297,14 +297,14 @@ def test_the_workspaces_index_searches_with_javascript_off(live_server: str, bro
     page = context.new_page()
     page.goto(live_server + "/")
     page.get_by_label("Name starts with").fill("legal")
-    page.get_by_role("button", name="Search").click()
+    page.get_by_role("button", name="Search", exact=True).click()
     expect(page).to_have_url(live_server + "/?q=legal&page_size=25")  # the form, as it is
     expect(page.locator("#workspace-count")).to_have_text(
         "Showing 1–25 of 40 workspaces whose names start with “legal”")
     page.get_by_role("link", name="Next →").click()
     expect(page.locator("#workspace-count")).to_contain_text("Showing 26–40 of 40")
     page.get_by_label("Per page").select_option("50")
-    page.get_by_role("button", name="Search").click()
+    page.get_by_role("button", name="Search", exact=True).click()
     expect(page).to_have_url(live_server + "/?q=legal&page_size=50")
     expect(page.locator("#workspace-count")).to_have_text(
         "Showing 1–40 of 40 workspaces whose names start with “legal”")

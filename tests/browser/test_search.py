@@ -100,7 +100,7 @@ def test_the_search_works_without_javascript(site: str, browser: Browser, client
     page = context.new_page()
     page.goto(site + "/")
     page.get_by_role("searchbox", name="Search adapters").fill("email")
-    page.get_by_role("button", name="Search").first.click()
+    page.get_by_role("button", name="Search all workspaces").click()
     expect(page).to_have_url(site + "/search?q=email")
     assert hit_names(page) == ["emails-p-tuning"]
     context.close()

@@ -125,12 +125,12 @@ def test_the_field_check_after_the_session_ended_goes_to_sign_in(site: str, page
 def test_new_workspace_page(site: str, page: Page, team):
     sign_in(page, site, "nora")
     page.get_by_role("link", name="New workspace").click()
-    page.get_by_label("Workspace").fill("Bad Name")
+    page.get_by_label("Workspace", exact=True).fill("Bad Name")
     page.get_by_role("button", name="Create workspace").click()
     expect(page.locator("#name-error")).to_contain_text("must start with a lowercase letter")
     assert axe_violations(page) == []
     screenshot(page, "new-workspace-error")
-    page.get_by_label("Workspace").fill("nora-lab")
+    page.get_by_label("Workspace", exact=True).fill("nora-lab")
     page.get_by_role("button", name="Create workspace").click()
     expect(page).to_have_url(site + "/workspaces/nora-lab/adapters")
     expect(page.get_by_role("status")).to_contain_text("Workspace 'nora-lab' created.")
