@@ -104,7 +104,7 @@ def shoot(base_url: str) -> None:
         page.fill("#description", "Answers billing questions; trained on the February export.")
         with page.expect_response(lambda response: response.request.method == "POST"
                                   and response.url.endswith("/new-adapter")):
-            page.click("button[type=submit]")
+            page.click("main button[type=submit]")
         page.wait_for_selector(".error-summary")
         page.evaluate("document.activeElement && document.activeElement.blur()")
         page.evaluate("window.scrollTo(0, 0)")
