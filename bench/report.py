@@ -245,7 +245,7 @@ def _search_section(search: dict | None) -> list[str]:
                         if "matches" in figures)
     seed = search["seed"]
     return [f"## The search across workspaces, {spaced(search['adapters'])} adapters", "",
-            "Over 100 workspaces, sign-in off (every workspace searched), page 1 at 50 a page, "
+            "Over 100 workspaces, sign-in off (every workspace searched), page 1 at 25 a page, "
             f"newest first; matches: {matches} (the page counts up to 1,000). "
             f"File: {seed['bytes'] / 2**20:.0f} MiB, "
             + ("from the cache." if seed["cached"] else f"seeded in {seed['seconds']} s."),

@@ -30,7 +30,7 @@ REFERENCE = "search_reference"  # measured beside the searches, judged by no tar
 
 
 def search_kinds() -> list[Kind]:
-    """The searches measured, each on page 1 at the default 50 a page; and, for scale, one
+    """The searches measured, each on page 1 at the default 25 a page; and, for scale, one
     workspace's adapters listing (50 rows too) on the same server."""
     return [*(Kind(key, f"(h) search '{words}' ({matched})", "GET",
                    "/search?" + urllib.parse.urlencode({"q": words}), 200)

@@ -51,10 +51,12 @@ def test_database_url_selects_the_database(tmp_path, monkeypatch):
 
 @sqlite_only
 def test_sqlite_runs_with_wal_full_sync_and_a_busy_timeout(app):
-    """Every connection: WAL journal, synchronous=FULL (2), and a short busy timeout (writers
-    wait on the writer lock, cooperatively; a long blocking wait would stall a gevent worker)."""
+    """Every connection: WAL journal, synchronous=FULL (2), a short busy timeout (writers
+    wait on the writer lock, cooperatively; a long blocking wait would stall a gevent worker),
+    and a 32 MiB page cache (a large registry's working set)."""
     with app.app_context():
         with db.engine.connect() as connection:
+            assert connection.execute(text("PRAGMA cache_size")).scalar() == -32 * 1024
             assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert connection.execute(text("PRAGMA synchronous")).scalar() == 2
             assert 0 < connection.execute(text("PRAGMA busy_timeout")).scalar() <= 200

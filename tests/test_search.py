@@ -195,7 +195,7 @@ def test_htmx_gets_the_results_alone_and_typing_replaces_history(client, seeded)
     """For htmx, only the results; while typing (X-History: replace) the URL replaces the
     current history entry, a committed search pushes one."""
     headers = {"HX-Request": "true", "HX-Target": "search-results"}
-    typed = client.get(SEARCH, query_string={"q": "llama", "page_size": "50"},
+    typed = client.get(SEARCH, query_string={"q": "llama", "page_size": "25"},
                        headers=headers | {"X-History": "replace"})
     assert typed.headers["HX-Replace-Url"] == "/search?q=llama"
     assert "<html" not in typed.get_data(as_text=True) and every(typed, ".search-hit")

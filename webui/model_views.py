@@ -9,11 +9,11 @@ segment (a valid model name, which browsers would fold out of a path) is served 
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, abort, g, redirect, request, url_for
 
 from . import auth, listing, queries, rules, workspaces
 from .listing import ListQuery
-from .views import PAGE_SIZES, _listing_response, _listing_url, _paging
+from .views import PAGE_SIZES, _listing_response, _listing_url, _paging, url_maker
 
 bp = Blueprint("models", __name__)
 MODEL_DEFAULTS = ListQuery(page=1, page_size=50, sort="name")
@@ -33,8 +33,16 @@ def _route_values(model: str) -> dict[str, str]:
 
 @bp.app_template_global()
 def model_url(model: str, **params: object) -> str:
-    """The URL of a model reference's page (``workspace/name`` or a bare ``name``)."""
-    return url_for("models.model", **_route_values(model), **params)
+    """The URL of a model reference's page (``workspace/name`` or a bare ``name``).
+
+    A page links a model on every row: each form of the URL is built once per request."""
+    values = _route_values(model)
+    if params or "model" in values:
+        return url_for("models.model", **values, **params)
+    makers = g.setdefault("model_url_makers", {})
+    if len(values) not in makers:  # one for 'workspace/name', one for 'name'
+        makers[len(values)] = url_maker("models.model", *values)
+    return makers[len(values)](*values.values())
 
 
 def _reference(model_workspace: str | None, model_name: str | None) -> str:

@@ -4,35 +4,31 @@ search, in every workspace the person may read, newest first, grouped by workspa
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, request
 
 from . import auth, listing, queries, rules, search
 from .listing import ListQuery
 from .model_views import model_url
-from .views import PAGE_SIZES, _listing_response, _listing_url, _paging
+from .views import PAGE_SIZES, _listing_response, _listing_url, _paging, adapter_url, url_maker
 
 bp = Blueprint("search_pages", __name__)
-SEARCH_DEFAULTS = ListQuery(page=1, page_size=50, sort="-created_at")
+SEARCH_DEFAULTS = ListQuery(page=1, page_size=25, sort="-created_at")
 SEARCH_KEYS = ("q", "page", "page_size")
 SEARCH_FRAGMENTS = {"search-results": "search/_results.html"}
-_SLOT = "workspace-slot"  # a valid workspace name that stands for each one in a built URL
 
 
 def by_workspace(rows: list[Any], q: str) -> list[tuple[str, str, list[tuple[Any, str]]]]:
     """A page's rows grouped by workspace, each group in the order of its newest row: the
     workspace, its listing searched for ``q``, and each row with the URL of its page."""
-    # url_for once for the page, not per row: building a URL costs more than rendering the
-    # row. A workspace's listing is this URL with its name; an adapter's page, that listing
-    # and the adapter's name (names are URL-safe, quoted all the same).
-    before, _, after = url_for("pages.adapters", workspace=_SLOT).rpartition(_SLOT)
+    listing_url = url_maker("pages.adapters", "workspace")
     searched = urlencode({"q": q})
     groups: dict[str, tuple[str, str, list[tuple[Any, str]]]] = {}
     for row in rows:
-        listing = f"{before}{quote(row.workspace, safe='')}{after}"
-        group = groups.setdefault(row.workspace, (row.workspace, f"{listing}?{searched}", []))
-        group[2].append((row, f"{listing}/{quote(row.name, safe='')}"))
+        group = groups.setdefault(
+            row.workspace, (row.workspace, f"{listing_url(row.workspace)}?{searched}", []))
+        group[2].append((row, adapter_url(row.workspace, row.name)))
     return list(groups.values())
 
 
@@ -61,4 +57,4 @@ def search_page():
         422 if problem else 200, state=state, terms=terms, page=page,
         groups=by_workspace(page.items, state["q"]) if page else [],
         model_urls=model_urls(page.items) if page else {}, error=problem and problem.msg,
-        page_sizes=PAGE_SIZES)
+        page_sizes=PAGE_SIZES, page_size_default=SEARCH_DEFAULTS.page_size)
