@@ -63,8 +63,12 @@ static/vendor/htmx.min.js: $(VENDOR)/htmx.min.js
 ## test: set up and run every test (browser tests included), on SQLite and then on PostgreSQL
 test: test-sqlite test-postgres
 
+## test-sqlite: the quick tests two at a time (as test-fast runs them), then the browser, server,
+## load and fuzz tests one at a time, so their timings are their own. Exit status 5 is pytest's
+## "no test selected", which a narrow PYTEST_ARGS can make of either half.
 test-sqlite: $(VENV)/.test browser vendor
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not browser and not slow" -n 2 $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -m "browser or slow" $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 ## test-postgres: the suite again, against a throwaway PostgreSQL server (tests that never
 ## reach the database are not repeated there)
