@@ -19,13 +19,18 @@ from werkzeug.wsgi import LimitedStream, get_input_stream
 DRAIN_BYTES = 16 * 1024 * 1024  # read and dropped after a 413, at most
 
 
-def _too_large(stream: IO[bytes]) -> NoReturn:
-    """413, once the rest of the body (up to DRAIN_BYTES) is read and dropped."""
-    # A server closing with unread data resets the connection: a client still sending would
-    # see the reset, not the 413.
+def _drain(stream: IO[bytes]) -> None:
+    """Read and drop the rest of a refused body (up to DRAIN_BYTES). A server closing with
+    unread data resets the connection, and a client that is still sending, or whose answer
+    the reset overtakes, sees the reset instead of the refusal."""
     left = DRAIN_BYTES
     while left > 0 and (chunk := stream.read(min(left, 65536))):
         left -= len(chunk)
+
+
+def _too_large(stream: IO[bytes]) -> NoReturn:
+    """413, once the rest of the body is read and dropped."""
+    _drain(stream)
     raise RequestEntityTooLarge()
 
 
@@ -57,6 +62,7 @@ def _refuse_encoded(environ: dict) -> None:
                for coding in environ.get("HTTP_CONTENT_ENCODING", "").split(",")]
     refused = [coding for coding in codings if coding not in ("", "identity")]
     if refused and _has_body(environ):
+        _drain(get_input_stream(environ))  # bounded by Content-Length where the server is not
         raise UnsupportedMediaType(f"Content-Encoding {', '.join(refused)!r} is not supported: "
                                    "send the body unencoded")
 
