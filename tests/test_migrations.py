@@ -160,7 +160,7 @@ def test_migrations_carry_their_own_definitions():
 
 def test_a_new_database_starts_at_the_newest_version(app):
     """A fresh database is created at head, not left unversioned."""
-    assert current_revision(app) == head_revision() == "0009"
+    assert current_revision(app) == head_revision() == "0010"
 
 
 def test_restarting_at_the_newest_version_changes_nothing(app, create):

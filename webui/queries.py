@@ -252,7 +252,7 @@ def _phrase(word: str, column: str | None = None) -> str:
 
 def _index_matches(match: str) -> Any:
     """The ids of the rows the search index finds for an FTS5 query (SQLite)."""
-    return select(literal_column("rowid")).select_from(table(SEARCH_INDEX)).where(
+    return select(literal_column("-rowid")).select_from(table(SEARCH_INDEX)).where(
         text(f"{SEARCH_INDEX} MATCH :index_match").bindparams(
             bindparam("index_match", match, unique=True)))
 
@@ -513,10 +513,10 @@ def _model_rows(model: str, workspaces: list[str], offset: int, limit: int) -> l
 
 # The search across workspaces counts its matches up to this many, then says "more than": a
 # common word may match most of a million rows, and counting them all would cost more than
-# the page (at 1 000 000 adapters, counting 10 000 matches of a common word took 25 to 45 ms,
-# 1 000 took 1 to 5 ms; the page itself 1 to 2 ms). Its pages stop there too (newest first,
-# so the rest is older: a narrower search finds them).
-SEARCH_COUNT_MOST = 1_000
+# the page (at 1 000 000 adapters, counting 10 000 matches of a common word took 25 to 45 ms;
+# 1 000 matches of two words 1.4 ms, 500 of them 0.9 ms, while the page itself reads in 0.3 ms).
+# Its pages stop there too (newest first, so the rest is older: a narrower search finds them).
+SEARCH_COUNT_MOST = 500
 
 
 def search_adapters(text_searched: str | None, reader: str | None, page: int,
@@ -542,9 +542,7 @@ def search_adapters(text_searched: str | None, reader: str | None, page: int,
         return _indexed_page(words, reader, page, page_size)
     if indexed:
         clauses = _indexed_search(words) + scope
-        index = table(SEARCH_INDEX, column("rowid"))
-        newest = index.c.rowid.desc()  # the index's own order: no sort, and LIMIT stops it
-        source = index.join(table_, table_.c.id == index.c.rowid)
+        index, source, newest = _search_index()
     else:
         clauses = [_word_anywhere(word) for word in words] + scope
         newest = table_.c.id.desc()
@@ -590,17 +588,25 @@ def _indexed_statements(scoped: bool) -> tuple[Any, Any]:
     """A page of the index's matches, newest first, and their count up to :most; the words
     are :search_match, the reader :reader when ``scoped``."""
     table_ = Adapter.__table__
-    index = table(SEARCH_INDEX, column("rowid"))
-    source = index.join(table_, table_.c.id == index.c.rowid)
+    index, source, newest = _search_index()
     clauses = [text(f"{SEARCH_INDEX} MATCH :search_match")]
     if scoped:
         clauses.append(table_.c.workspace.in_(_readable_workspaces(bindparam("reader"))))
     rows = (select(*table_.columns).select_from(source).where(*clauses)
-            .order_by(index.c.rowid.desc()).offset(bindparam("offset")).limit(bindparam("limit")))
+            .order_by(newest).offset(bindparam("offset")).limit(bindparam("limit")))
     # unscoped, the index alone counts, without reading the rows
     counted = select(literal_column("1")).select_from(source if scoped else index).where(
         *clauses).limit(bindparam("most")).subquery()
     return rows, select(func.count()).select_from(counted)
+
+
+def _search_index() -> tuple[Any, Any, Any]:
+    """SQLite: the search index, the index joined to its adapters, and the order newest
+    first. The index's rowid is the adapter's id negated, so newest first is its own
+    ascending order: no sort, and LIMIT stops the read early."""
+    table_ = Adapter.__table__
+    index = table(SEARCH_INDEX, column("rowid"))
+    return index, index.join(table_, table_.c.id == -index.c.rowid), index.c.rowid.asc()
 
 
 def _indexed_search(words: list[str]) -> list[Any]:
