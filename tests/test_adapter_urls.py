@@ -150,3 +150,18 @@ def test_no_route_can_be_taken_by_a_valid_name(app):
                     if (endpoint, matched) != (rule.endpoint, values):
                         taken.append(f"{method} {path}: {rule.endpoint} → {endpoint}")
     assert taken == []
+
+
+@pytest.mark.parametrize("workspace, name", [
+    ("default", "new"), ("team.a-b_c~d", "lora@v1+x"), ("ws", "with space"), ("ws", "ünïcode"),
+    ("ws", "100%"), ("ws", "a?b#c"), ("ws", ".."), ("w$s", "a'b(c)*d,e;f=g:h!i&j")])
+def test_page_urls_made_in_one_go_are_what_url_for_makes(app, workspace, name):
+    """A listing builds its rows' URLs from one url_for (views.url_maker), quoting each value
+    itself: the result is url_for's own, whether a value needs quoting or not."""
+    from flask import url_for
+
+    from webui import views
+
+    with app.test_request_context():
+        made = views.url_maker("pages.adapter", "workspace", "name")(workspace, name)
+        assert made == url_for("pages.adapter", workspace=workspace, name=name)

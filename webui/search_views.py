@@ -3,10 +3,11 @@ search, in every workspace the person may read, newest first, grouped by workspa
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from flask import Blueprint, request
+from markupsafe import Markup
 
 from . import auth, listing, queries, rules, search
 from .listing import ListQuery
@@ -19,22 +20,36 @@ SEARCH_KEYS = ("q", "page", "page_size")
 SEARCH_FRAGMENTS = {"search-results": "search/_results.html"}
 
 
-def by_workspace(rows: list[Any], q: str) -> list[tuple[str, str, list[tuple[Any, str]]]]:
+class Hit(NamedTuple):
+    """One adapter found, as its line on the page shows it: the words marked."""
+
+    url: str
+    name: Markup
+    workspace: str
+    model_url: str
+    model: Markup
+    finetuning_type: str
+    fileset: Markup
+    line: Markup  # the description's first line
+
+
+def by_workspace(rows: list[Any], terms: list[str], q: str
+                 ) -> list[tuple[str, str, list[Hit]]]:
     """A page's rows grouped by workspace, each group in the order of its newest row: the
-    workspace, its listing searched for ``q``, and each row with the URL of its page."""
+    workspace, its listing searched for ``q``, and each row's :class:`Hit` (built here, once
+    per row: in the template, the same work cost more than the search)."""
     listing_url = url_maker("pages.adapters", "workspace")
     searched = urlencode({"q": q})
-    groups: dict[str, tuple[str, str, list[tuple[Any, str]]]] = {}
+    mark = search.marker(terms)
+    model_urls = {model: model_url(model) for model in {row.model for row in rows}}
+    groups: dict[str, tuple[str, str, list[Hit]]] = {}
     for row in rows:
         group = groups.setdefault(
             row.workspace, (row.workspace, f"{listing_url(row.workspace)}?{searched}", []))
-        group[2].append((row, adapter_url(row.workspace, row.name)))
+        group[2].append(Hit(adapter_url(row.workspace, row.name), mark(row.name), row.workspace,
+                            model_urls[row.model], mark(row.model), row.finetuning_type,
+                            mark(row.fileset), mark(search.first_line(row.description))))
     return list(groups.values())
-
-
-def model_urls(rows: list[Any]) -> dict[str, str]:
-    """The model page of each model on the page, built once per model."""
-    return {model: model_url(model) for model in {row.model for row in rows}}
 
 
 @bp.get("/search")
@@ -55,6 +70,6 @@ def search_page():
         "search/page.html", SEARCH_FRAGMENTS,
         _listing_url("search_pages.search_page", state, SEARCH_DEFAULTS),
         422 if problem else 200, state=state, terms=terms, page=page,
-        groups=by_workspace(page.items, state["q"]) if page else [],
-        model_urls=model_urls(page.items) if page else {}, error=problem and problem.msg,
+        groups=by_workspace(page.items, terms, state["q"]) if page else [],
+        error=problem and problem.msg,
         page_sizes=PAGE_SIZES, page_size_default=SEARCH_DEFAULTS.page_size)
