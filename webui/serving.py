@@ -29,3 +29,14 @@ def post_request(worker, req, environ, resp):
     import gevent  # the worker's own: gunicorn loads this file before the worker exists
 
     gevent.idle()
+
+
+def post_worker_init(worker):
+    """Once the worker has loaded the app, move what it loaded (modules, templates, the
+    schema: about 100 000 objects) out of the garbage collector's way. Each full collection
+    otherwise walks them all, a pause of about 100 ms that every request waiting on the
+    worker sits out (measured in-process; under load, the requests past the p99)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
