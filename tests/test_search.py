@@ -309,9 +309,10 @@ def test_signed_out_the_search_asks_to_sign_in(client, teams):
 
 
 def test_the_search_reads_the_index(app, client, seeded):
-    """The page's statement is answered through the search index, not a scan of the adapters:
-    on SQLite the FTS5 table leads, in its own order (no sort); on PostgreSQL its trigram GIN
-    index is used (sequential scans off, so the tiny table's statistics do not hide it)."""
+    """The search is answered through the search index, not a scan of the adapters: on SQLite
+    the FTS5 table gives the matching ids in its own order (no sort), then the page's rows are
+    read by id; on PostgreSQL the page's statement uses its trigram GIN index (sequential
+    scans off, so the tiny table's statistics do not hide it)."""
     from sqlalchemy import event
 
     with app.app_context():
@@ -325,15 +326,20 @@ def test_the_search_reads_the_index(app, client, seeded):
             queries.search_adapters("llama support", None, 1, 50)
         finally:
             event.remove(db.engine, "before_cursor_execute", record)
-        statement, parameters = statements[-1]  # the page
         connection = db.session.connection().connection.driver_connection
         cursor = connection.cursor()
         if db.engine.dialect.name == "sqlite":
-            cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+            (ids, ids_parameters), (rows, rows_parameters) = statements
+            cursor.execute("EXPLAIN QUERY PLAN " + ids, ids_parameters)
             plan = " | ".join(row[3] for row in cursor.fetchall())
             assert plan.startswith("SCAN adapter_search VIRTUAL TABLE INDEX"), plan
             assert "TEMP B-TREE" not in plan, plan  # no sort: the index's order is the page's
+            cursor.execute("EXPLAIN QUERY PLAN " + rows, rows_parameters)
+            plan = " | ".join(row[3] for row in cursor.fetchall())
+            assert plan.startswith("SEARCH adapters USING INTEGER PRIMARY KEY"), plan
+            assert "TEMP B-TREE" not in plan, plan
         else:
+            statement, parameters = statements[-1]  # the page
             cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute("EXPLAIN " + statement, parameters)
             plan = " | ".join(row[0] for row in cursor.fetchall())
