@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from conftest import API, valid_body
 from htmlquery import every, one, text, texts
+from sqlalchemy import text as sql
 
 from webui import accounts, queries, workspaces
 from webui.extensions import db
@@ -189,6 +190,26 @@ def test_the_index_follows_create_patch_and_delete(client, create):
     assert found(client, "bravo") == ["tracked"]
     assert client.delete(f"{API}/default/adapters/tracked").status_code == 204
     assert found(client, "tracked") == [] and found(client, "bravo") == []
+
+
+def test_the_count_follows_changes_and_deletes(app, client, create):
+    """The count is read off the index alone: after adapters are changed and deleted it
+    counts only what is there, and on SQLite the index passes its own integrity check (its
+    triggers hand it each row's old values to delete)."""
+    for number in range(4):
+        create(name=f"zeta-{number}", description="omega words")
+    assert client.patch(f"{API}/default/adapters/zeta-1", json={
+        "description": "other text"}).status_code == 200
+    for name in ("zeta-2", "zeta-3"):
+        assert client.delete(f"{API}/default/adapters/{name}").status_code == 204
+    response = client.get(SEARCH, query_string={"q": "omega words"})
+    assert [text(link) for link in every(response, ".search-hit > a")] == ["zeta-0"]
+    assert text(one(response, "#search-count")).startswith("1–1 of 1 adapter,")
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            db.session.execute(sql(
+                "INSERT INTO adapter_search (adapter_search) VALUES ('integrity-check')"))
+            db.session.rollback()
 
 
 def test_htmx_gets_the_results_alone_and_typing_replaces_history(client, seeded):
