@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 4
 
-.PHONY: run test test-fast test-sqlite test-postgres serve lint browser vendor vendor-htmx bench clean
+.PHONY: run test test-fast test-sqlite test-postgres postgres-halves serve lint browser vendor vendor-htmx bench clean
 
 $(VENV)/.app: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,9 +71,14 @@ test-sqlite: $(VENV)/.test browser vendor
 	$(PY) -m pytest -m "browser or slow" $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 ## test-postgres: the suite again, against a throwaway PostgreSQL server (tests that never
-## reach the database are not repeated there)
+## reach the database are not repeated there), in the same two halves: the quick tests two at
+## a time, each worker on a database of its own (tests/conftest.py), then the rest one at a time
 test-postgres: $(VENV)/.test browser vendor
-	tests/with-postgres.sh $(PY) -m pytest $(PYTEST_ARGS)
+	tests/with-postgres.sh $(MAKE) --no-print-directory postgres-halves
+
+postgres-halves:
+	$(PY) -m pytest -m "not browser and not slow" -n 2 $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -m "browser or slow" $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 ## test-fast: the quick tests on SQLite, in parallel, in under a minute: no browser, no servers,
 ## no load, crash or fuzz runs (pytest -m "not browser and not slow")

@@ -21,6 +21,26 @@ from webui.extensions import db
 API = "/apis/models/v2/workspaces"
 PLAYWRIGHT_FIXTURES = {"page", "context", "browser"}
 DATABASE_FIXTURES = {"app", "database_url"}
+WORKER_DATABASE = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """On PostgreSQL with tests in parallel (pytest -n), each worker process moves to a database
+    of its own on TEST_DATABASE_URL's server, made now and dropped when the worker ends: the
+    tests of one worker empty the tables after each test, which another worker's would see."""
+    url, worker = os.environ.get("TEST_DATABASE_URL"), os.environ.get("PYTEST_XDIST_WORKER")
+    if url and worker:
+        from servers import new_postgres_database
+
+        config.stash[WORKER_DATABASE] = os.environ["TEST_DATABASE_URL"] = (
+            new_postgres_database(url))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if url := config.stash.get(WORKER_DATABASE, None):
+        from servers import drop_postgres_database
+
+        drop_postgres_database(url)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
