@@ -63,16 +63,18 @@ static/vendor/htmx.min.js: $(VENDOR)/htmx.min.js
 ## test: set up and run every test (browser tests included), on SQLite and then on PostgreSQL
 test: test-sqlite test-postgres
 
-## test-sqlite: the quick tests two at a time (as test-fast runs them), then the browser, server,
-## load and fuzz tests one at a time, so their timings are their own. Exit status 5 is pytest's
-## "no test selected", which a narrow PYTEST_ARGS can make of either half.
+## test-sqlite: the quick tests two at a time (as test-fast runs them), the browser tests two at
+## a time (each worker its own Chromium and server), then the server, load and fuzz tests one at
+## a time, so their timings are their own. Exit status 5 is pytest's "no test selected", which a
+## narrow PYTEST_ARGS can make of any part.
 test-sqlite: $(VENV)/.test browser vendor
 	$(PY) -m pytest -m "not browser and not slow" -n 2 $(PYTEST_ARGS) || [ $$? -eq 5 ]
-	$(PY) -m pytest -m "browser or slow" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -m "browser and not slow" -n 2 $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -m "slow" $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 ## test-postgres: the suite again, against a throwaway PostgreSQL server (tests that never
-## reach the database are not repeated there), in the same two halves: the quick tests two at
-## a time, each worker on a database of its own (tests/conftest.py), then the rest one at a time
+## reach the database are not repeated there): the quick tests two at a time, each worker on a
+## database of its own (tests/conftest.py), then the rest one at a time
 test-postgres: $(VENV)/.test browser vendor
 	tests/with-postgres.sh $(MAKE) --no-print-directory postgres-halves
 
