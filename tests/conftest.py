@@ -93,6 +93,27 @@ def url_builders_made_once() -> Iterator[None]:
     Rule._compile_builder = original
 
 
+PASSWORD = "correct horse battery"  # every test person's password
+
+
+def sign_in(client: FlaskClient, username: str, password: str = PASSWORD,
+            next_url: str | None = None):
+    """Sign in through the form, with its CSRF token, as a browser does; the answer."""
+    from htmlquery import one
+
+    data = {"csrf_token": one(client.get("/login"), "input[name=csrf_token]")["value"],
+            "username": username, "password": password}
+    if next_url is not None:
+        data["next"] = next_url
+    return client.post("/login", data=data)
+
+
+def signed_in(client: FlaskClient, username: str) -> None:
+    """Sign in through the form; the test fails unless it worked."""
+    response = sign_in(client, username)
+    assert response.status_code == 303, response.get_data(as_text=True)
+
+
 def valid_body(**overrides: object) -> dict[str, object]:
     """A create body that passes every rule, with fields replaced as asked."""
     body: dict[str, object] = {

@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import API, valid_body
+from conftest import API, PASSWORD, sign_in, valid_body
 from htmlquery import every
 from sqlalchemy import text, update
 
@@ -23,7 +23,6 @@ from webui.extensions import db
 from webui.models import ApiToken
 
 ENTITIES = "/apis/entities/v2/workspaces"
-PASSWORD = "correct horse battery"
 # The callers, in the order of the table's columns.
 CALLERS = ("none", "bad", "revoked", "expired", "disabled", "read_only", "viewer", "editor",
            "admin", "no_role", "platform", "star")
@@ -257,15 +256,6 @@ def test_who_did_it_is_recorded(app, client, team):
 def csrf_from(client, url: str) -> str:
     """The CSRF token of a page's forms."""
     return every(client.get(url), "input[name=csrf_token]")[0]["value"]
-
-
-def sign_in(client, username: str, password: str = PASSWORD, next_url: str | None = None):
-    """Sign in through the form; the answer."""
-    data = {"csrf_token": csrf_from(client, "/login"), "username": username,
-            "password": password}
-    if next_url is not None:
-        data["next"] = next_url
-    return client.post("/login", data=data)
 
 
 # --- the workspaces and members API -------------------------------------------------------------

@@ -6,14 +6,13 @@ from datetime import datetime
 from itertools import product
 
 import pytest
+from conftest import PASSWORD, signed_in
 from htmlquery import every, one, parse, rows, text
 from sqlalchemy import event
 
 from webui import accounts, workspaces
 from webui.extensions import db
 from webui.models import Workspace
-
-PASSWORD = "correct horse battery"
 
 
 def add_workspaces(app, *names: str) -> None:
@@ -243,13 +242,6 @@ def test_every_statement_of_the_index_reads_the_name_index(app, client, path):
 
 # --- sign-in on ------------------------------------------------------------------------------
 
-def sign_in(client, username: str) -> None:
-    token = one(client.get("/login"), "input[name=csrf_token]")["value"]
-    response = client.post("/login", data={"csrf_token": token, "username": username,
-                                           "password": PASSWORD})
-    assert response.status_code == 303
-
-
 @pytest.mark.parametrize("app_config", [{"WEBUI_AUTH": "on"}])
 def test_with_sign_in_a_person_sees_and_counts_only_their_workspaces(app, client):
     with app.app_context():
@@ -260,7 +252,7 @@ def test_with_sign_in_a_person_sees_and_counts_only_their_workspaces(app, client
         for number in range(0, 80, 10):
             workspaces.set_member(f"ws-{number:03d}", "alice", ["Viewer"], "root", add=True)
         workspaces.set_member("ws-005", "*", ["Viewer"], "root", add=True)
-    sign_in(client, "alice")
+    signed_in(client, "alice")
     mine = ["ws-000", "ws-005", *(f"ws-{number:03d}" for number in range(10, 80, 10))]
     page = parse(client.get("/"))
     assert names(page) == mine
@@ -269,7 +261,7 @@ def test_with_sign_in_a_person_sees_and_counts_only_their_workspaces(app, client
     assert names(searched) == ["ws-000", "ws-005"]
     assert count_line(searched).startswith("Showing 1–2 of 2 workspaces")
     admin = app.test_client()
-    sign_in(admin, "root")
+    signed_in(admin, "root")
     assert count_line(admin.get("/")) == "Showing 1–25 of 80 workspaces"
 
 

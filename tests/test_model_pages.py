@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import flask_migrate
 import pytest
-from conftest import API
+from conftest import API, PASSWORD, signed_in
 from htmlquery import every, one, parse, text, texts
 from sqlalchemy import event
 from sqlalchemy import text as sql
@@ -12,7 +12,6 @@ from sqlalchemy import text as sql
 from webui import accounts, create_app, queries, workspaces
 from webui.extensions import db
 
-PASSWORD = "correct horse battery"
 MODEL = "acme/llama-3"
 PAGE = "/models/acme/llama-3"
 
@@ -272,13 +271,6 @@ def test_a_database_from_before_the_model_counts_gets_them(app, create):
 
 # --- sign-in on ------------------------------------------------------------------------------
 
-def sign_in(client, username: str) -> None:
-    token = one(client.get("/login"), "input[name=csrf_token]")["value"]
-    response = client.post("/login", data={"csrf_token": token, "username": username,
-                                           "password": PASSWORD})
-    assert response.status_code == 303
-
-
 @pytest.mark.parametrize("app_config", [{"WEBUI_AUTH": "on"}])
 def test_with_sign_in_only_readable_workspaces_are_shown_or_counted(app, client):
     """alice reads alpha (as a member) and gamma (as everyone): beta's adapters are neither
@@ -294,7 +286,7 @@ def test_with_sign_in_only_readable_workspaces_are_shown_or_counted(app, client)
     add(app, "beta", 3, kinds=("dpo",))
     add(app, "gamma", 1, kinds=("p_tuning",))
     assert client.get(PAGE).status_code == 302  # sign in first
-    sign_in(client, "alice")
+    signed_in(client, "alice")
     page = parse(client.get(PAGE))
     assert names(page) == ["alpha/ad-00", "alpha/ad-01", "gamma/ad-00"]
     assert type_line(page) == "By finetuning type: lora 2 · , p_tuning 1"
@@ -304,7 +296,7 @@ def test_with_sign_in_only_readable_workspaces_are_shown_or_counted(app, client)
     asked = parse(client.get(f"{PAGE}?workspace=beta"))
     assert names(asked) == ["alpha/ad-00", "alpha/ad-01", "gamma/ad-00"]
     admin = app.test_client()
-    sign_in(admin, "root")
+    signed_in(admin, "root")
     assert count_line(admin.get(PAGE)) == "1–6 of 6 adapters"
 
 
@@ -314,7 +306,7 @@ def test_with_sign_in_a_model_only_in_unreadable_workspaces_is_empty(app, client
         accounts.create_user("alice", PASSWORD)
         workspaces.create_workspace("beta", None, "root")
     add(app, "beta", 2)
-    sign_in(client, "alice")
+    signed_in(client, "alice")
     response = client.get(PAGE)
     assert response.status_code == 200
     assert text(one(response, ".empty strong")) == "No adapters of acme/llama-3 that you can read."

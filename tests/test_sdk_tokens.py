@@ -7,11 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from conftest import PASSWORD
 from nemo_platform import AuthenticationError, NeMoPlatform, PermissionDeniedError
 
 from webui import accounts, workspaces
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture

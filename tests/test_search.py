@@ -5,7 +5,7 @@ PostgreSQL (the `app` fixture), through the index and by scanning."""
 from __future__ import annotations
 
 import pytest
-from conftest import API, valid_body
+from conftest import API, PASSWORD, signed_in, valid_body
 from htmlquery import every, one, text, texts
 from sqlalchemy import text as sql
 
@@ -268,17 +268,6 @@ def test_the_listing_search_and_a_name_filter_combine(client, seeded):
 
 # --- sign-in on: only the workspaces one may read ---------------------------------------------
 
-PASSWORD = "correct horse battery"
-
-
-def sign_in(client, username: str) -> None:
-    page = client.get("/login")
-    token = one(page, "input[name=csrf_token]")["value"]
-    answer = client.post("/login", data={"csrf_token": token, "username": username,
-                                         "password": PASSWORD})
-    assert answer.status_code in (302, 303)
-
-
 @pytest.fixture
 def teams(app):
     """Two teams, each with an adapter whose words the other's also uses, and an open
@@ -309,7 +298,7 @@ def teams(app):
 def test_a_person_finds_only_what_they_may_read(client, teams, way, user, names, q):
     """With sign-in on, a person never sees another team's adapters; a platform admin sees
     every workspace's."""
-    sign_in(client, user)
+    signed_in(client, user)
     assert found(client, q) == names
 
 
@@ -318,7 +307,7 @@ def test_a_person_with_many_adapters_to_read_is_answered_by_the_index(client, te
                                                                       monkeypatch):
     """Past NAME_INDEX_MOST readable adapters the index answers, still only readable rows."""
     monkeypatch.setattr(queries, "NAME_INDEX_MOST", 0)
-    sign_in(client, "ana")
+    signed_in(client, "ana")
     assert found(client, "llama words") == ["secret-open", "secret-red"]
 
 

@@ -13,12 +13,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from conftest import API, valid_body
+from conftest import API, PASSWORD, valid_body
 from htmlquery import one, parse
 
 from webui import accounts, queries, rules, workspaces
 
-PASSWORD = "correct horse battery"
 HOSTILE = ("It's \"quoted\" $HOME `id` $(touch pwned) \\n \\\\ 'single' \"double\"\n"
            "second line; rm -rf nothing & echo ${PATH} % {} ünïcödé ☃ </code><b>bold</b>")
 
