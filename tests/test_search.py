@@ -172,6 +172,9 @@ def test_bad_input_gets_a_clear_answer_never_a_500(client, seeded, query_string,
         assert ("must be at most 200 characters" in page
                 or "must not contain NUL characters" in page)
         assert not every(response, ".search-hit")
+        # the box shows what it may of the refused text: the first 200 characters, or nothing
+        shown = one(response, "#search-q")["value"]
+        assert shown == ("" if "\x00" in query_string["q"] else query_string["q"][:200])
 
 
 def test_the_index_follows_create_patch_and_delete(client, create):

@@ -134,6 +134,12 @@ def check_search(value: object) -> Violation | None:
     return None
 
 
+def refused_search_shown(value: str) -> str:
+    """A search refused by :func:`check_search`, as its box shows it again: cut to
+    SEARCH_MAX characters, or blank when it holds a NUL (which no page can carry)."""
+    return "" if "\x00" in value else value[:SEARCH_MAX]
+
+
 def _required_text(value: object, label: str, most: int | None = None) -> Violation | None:
     """A required string: text, not empty and, with ``most``, at most that many characters."""
     if problem := text_problem(value, label):

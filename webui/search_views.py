@@ -12,7 +12,7 @@ from markupsafe import Markup
 from . import auth, listing, queries, rules, search
 from .listing import ListQuery
 from .model_views import model_url
-from .views import PAGE_SIZES, _listing_response, _listing_url, _paging, adapter_url, url_maker
+from .views import PAGE_SIZES, _listing_response, _listing_url, _paging, url_maker
 
 bp = Blueprint("search_pages", __name__)
 SEARCH_DEFAULTS = ListQuery(page=1, page_size=25, sort="-created_at")
@@ -39,6 +39,7 @@ def by_workspace(rows: list[Any], terms: list[str], q: str
     workspace, its listing searched for ``q``, and each row's :class:`Hit` (built here, once
     per row: in the template, the same work cost more than the search)."""
     listing_url = url_maker("pages.adapters", "workspace")
+    page_url = url_maker("pages.adapter", "workspace", "name")
     searched = urlencode({"q": q})
     mark = search.marker(terms)
     model_urls = {model: model_url(model) for model in {row.model for row in rows}}
@@ -46,7 +47,7 @@ def by_workspace(rows: list[Any], terms: list[str], q: str
     for row in rows:
         group = groups.setdefault(
             row.workspace, (row.workspace, f"{listing_url(row.workspace)}?{searched}", []))
-        group[2].append(Hit(adapter_url(row.workspace, row.name), mark(row.name), row.workspace,
+        group[2].append(Hit(page_url(row.workspace, row.name), mark(row.name), row.workspace,
                             model_urls[row.model], mark(row.model), row.finetuning_type,
                             mark(row.fileset), mark(search.first_line(row.description))))
     return list(groups.values())
@@ -58,7 +59,7 @@ def search_page():
     state = {key: request.args.get(key, "").strip() for key in SEARCH_KEYS}
     problem = rules.check_search(request.args.get("q", ""))
     if problem:  # shown at the box, with nothing searched
-        state["q"] = state["q"][:rules.SEARCH_MAX] if "\x00" not in state["q"] else ""
+        state["q"] = rules.refused_search_shown(state["q"])
     query = _paging(state, listing.ADAPTERS, SEARCH_DEFAULTS)
     terms = [] if problem else search.words(state["q"])
     page = None
