@@ -39,6 +39,15 @@ def exact(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
 
 
+def absolute_element(moment: datetime, seconds: bool = False) -> Markup:
+    """A <time> showing ``moment`` as a UTC date and time (to the minute, or the second), the
+    stored timestamp in datetime and title."""
+    stamp = format_timestamp(moment)  # e.g. 2026-01-02T03:04:05.000006Z
+    shown = f"{stamp[:10]} {stamp[11:19] if seconds else stamp[11:16]}"
+    # digits and separators only, nothing to escape: Markup.format would escape each part
+    return Markup(f'<time datetime="{stamp}" title="{stamp}">{shown} UTC</time>')
+
+
 def time_element(moment: datetime, now: datetime) -> Markup:
     """A <time> saying how long ago ``moment`` was, its exact UTC time in datetime and title."""
     # digits, letters and separators only: nothing to escape

@@ -7,7 +7,6 @@ Fixed words stand where no name can: the create form is ``/workspaces/<ws>/new-a
 from __future__ import annotations
 
 import re
-
 from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import quote
@@ -31,7 +30,7 @@ from .forms import AdapterForm, DescriptionForm, WorkspaceForm
 from .listing import ListQuery
 from .models import Adapter
 from .search import words
-from .times import time_element
+from .times import absolute_element, time_element
 
 bp = Blueprint("pages", __name__)
 PAGE_SIZES = (25, 50, 100)
@@ -89,13 +88,8 @@ def adapter_url(workspace: str, name: str) -> str:
     return g.adapter_url(workspace, name)
 
 
-@bp.app_template_global()
-def when(moment: datetime, seconds: bool = False) -> Markup:
-    """A stored UTC time as a <time> element."""
-    stamp = rules.format_timestamp(moment)  # e.g. 2026-01-02T03:04:05.000006Z
-    shown = f"{stamp[:10]} {stamp[11:19] if seconds else stamp[11:16]}"
-    # digits and separators only, nothing to escape: Markup.format would escape each part
-    return Markup(f'<time datetime="{stamp}" title="{stamp}">{shown} UTC</time>')
+# a stored UTC time as a <time> showing its date and time
+bp.add_app_template_global(absolute_element, "when")
 
 
 @bp.app_template_global()
