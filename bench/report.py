@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import LAYOUT_LABELS, ONE, ROOT, SPREAD, spaced
+from webui.queries import SEARCH_COUNT_MOST
 
 LATENCY = ("Latencies are in ms; wrk is closed-loop (each connection waits for its answer), so "
            "latency includes queueing behind the other connections.")
@@ -246,7 +247,7 @@ def _search_section(search: dict | None) -> list[str]:
     seed = search["seed"]
     return [f"## The search across workspaces, {spaced(search['adapters'])} adapters", "",
             "Over 100 workspaces, sign-in off (every workspace searched), page 1 at 25 a page, "
-            f"newest first; matches: {matches} (the page counts up to 1,000). "
+            f"newest first; matches: {matches} (the page counts up to {SEARCH_COUNT_MOST:,}). "
             f"File: {seed['bytes'] / 2**20:.0f} MiB, "
             + ("from the cache." if seed["cached"] else f"seeded in {seed['seconds']} s."),
             "", *head, *rows, ""]

@@ -27,16 +27,20 @@ SEARCHES = (
 
 
 REFERENCE = "search_reference"  # measured beside the searches, judged by no target
+MODEL_PAGE = "search_model_page"  # a model's page on the same server, judged by no target
+FOR_SCALE = (REFERENCE, MODEL_PAGE)
 
 
 def search_kinds() -> list[Kind]:
     """The searches measured, each on page 1 at the default 25 a page; and, for scale, one
-    workspace's adapters listing (50 rows too) on the same server."""
+    workspace's adapters listing and a base model's page (50 rows each) on the same server."""
     return [*(Kind(key, f"(h) search '{words}' ({matched})", "GET",
                    "/search?" + urllib.parse.urlencode({"q": words}), 200)
               for key, words, matched in SEARCHES),
             Kind(REFERENCE, "(d) HTML listing of ws042, 10 000 adapters (for scale)", "GET",
-                 "/workspaces/ws042/adapters", 200)]
+                 "/workspaces/ws042/adapters", 200),
+            Kind(MODEL_PAGE, "(h) model page of shared/llama-3-70b, its adapters in every "
+                 "workspace, 50 a page (for scale)", "GET", "/models/shared/llama-3-70b", 200)]
 
 
 def _matches(path: Path, words: str) -> int:

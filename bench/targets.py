@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bench import LAYOUT_LABELS, ONE, SPREAD, spaced
+from bench.search import FOR_SCALE
 
 TARGET_GROWTH = 2.0  # list page 1 and the HTML listing at 1M within 2x of their latency at 1 000
 TARGET_P95_MS = 50.0  # p95 of every measured request at 100 000
@@ -162,7 +163,7 @@ def _index_targets(index: dict | None) -> list[dict]:
             f"{spaced(TARGET_INDEX_WORKSPACES)} workspaces")
     if not index or index["workspaces"] < TARGET_INDEX_WORKSPACES:
         return [{"target": name, "result": "not measured"}]
-    return _p95_targets(name, index["kinds"], "index_reference", TARGET_INDEX_P95_MS, lambda f: (
+    return _p95_targets(name, index["kinds"], ("index_reference",), TARGET_INDEX_P95_MS, lambda f: (
         f"{f['bytes'] / max(1, f['requests']) / 1024:.0f} KiB a page"))
 
 
@@ -173,17 +174,17 @@ def _search_targets(search: dict | None) -> list[dict]:
             f"{spaced(TARGET_SEARCH_ADAPTERS)} adapters")
     if not search or search["adapters"] < TARGET_SEARCH_ADAPTERS:
         return [{"target": name, "result": "not measured"}]
-    return _p95_targets(name, search["kinds"], "search_reference", TARGET_SEARCH_P95_MS,
+    return _p95_targets(name, search["kinds"], FOR_SCALE, TARGET_SEARCH_P95_MS,
                         lambda f: f"{f.get('matches', '?'):,} matches")
 
 
-def _p95_targets(name: str, kinds: dict, reference: str, target_ms: float,
+def _p95_targets(name: str, kinds: dict, for_scale: tuple[str, ...], target_ms: float,
                  detail: Callable[[dict], str]) -> list[dict]:
-    """One p95 target judged for each measured request but ``reference`` (measured for scale);
-    a request that failed, or whose probe did, misses it."""
+    """One p95 target judged for each measured request but those ``for_scale``; a request
+    that failed, or whose probe did, misses it."""
     found: list[dict] = []
     for key, figures in kinds.items():
-        if key == reference:
+        if key in for_scale:
             continue
         p95 = figures.get("p95_ms")
         label = f"{name}: {figures['label']}"
