@@ -15,8 +15,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench import SECRET_KEY
-from bench.load import Kind, measure
+from bench.load import Kind, measure_app
 from bench.seed import (
     COUNTER_TABLES,
     LOAD_PRAGMAS,
@@ -25,7 +24,6 @@ from bench.seed import (
     app_schema,
     remove_database,
 )
-from bench.servers import Server
 
 # Ten teams' worth of prefixes: a search for one of them matches a tenth of the workspaces.
 PREFIXES = ("research", "support", "vision", "speech", "legal", "finance", "search", "ops",
@@ -85,15 +83,8 @@ def run_index(count: int, args: argparse.Namespace, work: Path, run_id: str) -> 
     _seed(database, work / "instance", count)
     seconds = round(time.monotonic() - started, 2)
     print(f"  seeded {count:,} workspaces in {seconds} s", flush=True)
-    (work / "lua").mkdir(parents=True, exist_ok=True)
-    env = {"DATABASE_URL": f"sqlite:///{database}", "WEBUI_INSTANCE_PATH": str(work / "instance"),
-           "SECRET_KEY": SECRET_KEY}
-    log = Path(args.output).parent / "logs" / "app-index.log"
     try:
-        with Server("app", "webui:create_app()", env, "/apis/openapi.json", args.workers,
-                    log) as server:
-            figures = {kind.key: measure(server, kind, args, work / "lua", f"{run_id}-ix")
-                       for kind in index_kinds(count)}
+        figures = measure_app(database, index_kinds(count), args, work, f"{run_id}-ix", "index")
     finally:
         remove_database(database)
     return {"workspaces": count, "seed_seconds": seconds, "kinds": figures}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import ONE, PAGE_SIZE, SPREAD, measured_workspace
+from bench import ONE, PAGE_SIZE, SECRET_KEY, SPREAD, measured_workspace
 from bench.servers import Server, http
 
 API = "/apis/models/v2/workspaces"
@@ -208,6 +208,19 @@ def measure(server: Server, kind: Kind, args: argparse.Namespace, scripts: Path,
           + (f"  errors={figures['errors']}" if any(figures["errors"].values()) else ""),
           flush=True)
     return figures
+
+
+def measure_app(database: Path, kinds: list[Kind], args: argparse.Namespace, work: Path,
+                run_id: str, name: str) -> dict[str, dict]:
+    """Serve the SQLite file ``database`` with the app, sign-in off, as `make serve` does, and
+    measure each of ``kinds``; the server's log is logs/app-``name``.log beside the output."""
+    (work / "lua").mkdir(parents=True, exist_ok=True)
+    env = {"DATABASE_URL": f"sqlite:///{database}", "WEBUI_INSTANCE_PATH": str(work / "instance"),
+           "SECRET_KEY": SECRET_KEY}
+    log = Path(args.output).parent / "logs" / f"app-{name}.log"
+    with Server("app", "webui:create_app()", env, "/apis/openapi.json", args.workers,
+                log) as server:
+        return {kind.key: measure(server, kind, args, work / "lua", run_id) for kind in kinds}
 
 
 def _fmt(value: float | None) -> str:

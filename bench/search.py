@@ -13,10 +13,9 @@ import urllib.parse
 from contextlib import closing
 from pathlib import Path
 
-from bench import SECRET_KEY, SPREAD
-from bench.load import Kind, measure
+from bench import SPREAD
+from bench.load import Kind, measure_app
 from bench.seed import remove_database, seeded_file, working_copy
-from bench.servers import Server
 
 # (key, words, what they match in the seeded rows)
 SEARCHES = (
@@ -28,19 +27,23 @@ SEARCHES = (
 
 REFERENCE = "search_reference"  # measured beside the searches, judged by no target
 MODEL_PAGE = "search_model_page"  # a model's page on the same server, judged by no target
-FOR_SCALE = (REFERENCE, MODEL_PAGE)
+LISTING_SEARCH = "search_listing"  # one workspace's listing searched, judged by no target
+FOR_SCALE = (REFERENCE, MODEL_PAGE, LISTING_SEARCH)
 
 
 def search_kinds() -> list[Kind]:
-    """The searches measured, each on page 1 at the default 25 a page; and, for scale, one
-    workspace's adapters listing and a base model's page (50 rows each) on the same server."""
+    """The searches measured, each on page 1 at the default 25 a page; and, for scale on the
+    same server, one workspace's adapters listing, plain and searched, and a base model's page
+    (50 rows each)."""
     return [*(Kind(key, f"(h) search '{words}' ({matched})", "GET",
                    "/search?" + urllib.parse.urlencode({"q": words}), 200)
               for key, words, matched in SEARCHES),
             Kind(REFERENCE, "(d) HTML listing of ws042, 10 000 adapters (for scale)", "GET",
                  "/workspaces/ws042/adapters", 200),
             Kind(MODEL_PAGE, "(h) model page of shared/llama-3-70b, its adapters in every "
-                 "workspace, 50 a page (for scale)", "GET", "/models/shared/llama-3-70b", 200)]
+                 "workspace, 50 a page (for scale)", "GET", "/models/shared/llama-3-70b", 200),
+            Kind(LISTING_SEARCH, "(d) HTML listing of ws042 searched for 'support' (for scale)",
+                 "GET", "/workspaces/ws042/adapters?q=support", 200)]
 
 
 def _matches(path: Path, words: str) -> int:
@@ -69,15 +72,8 @@ def run_search(size: int, args: argparse.Namespace, work: Path, run_id: str) -> 
     database = working_copy(seeded["path"], work / f"search-{size}.sqlite3")
     _read_through(database)
     matches = {key: _matches(database, words) for key, words, _ in SEARCHES}
-    (work / "lua").mkdir(parents=True, exist_ok=True)
-    env = {"DATABASE_URL": f"sqlite:///{database}", "WEBUI_INSTANCE_PATH": str(work / "instance"),
-           "SECRET_KEY": SECRET_KEY}
-    log = Path(args.output).parent / "logs" / "app-search.log"
     try:
-        with Server("app", "webui:create_app()", env, "/apis/openapi.json", args.workers,
-                    log) as server:
-            figures = {kind.key: measure(server, kind, args, work / "lua", f"{run_id}-sr")
-                       for kind in search_kinds()}
+        figures = measure_app(database, search_kinds(), args, work, f"{run_id}-sr", "search")
     finally:
         remove_database(database)
     for key, found in matches.items():  # the listing for scale has none

@@ -132,6 +132,18 @@ def test_pages_newest_first_across_workspaces(client, create):
     assert counts == ["· 13 matches on this page", "· 12 matches on this page"]
 
 
+def test_past_250_matches_the_count_says_more_than_250(client, create):
+    """The README's cap: 251 matches read "more than 250", ten pages of 25, and page 11 is
+    past the end."""
+    for number in range(251):
+        create(name=f"many-{number:03d}")
+    response = client.get(SEARCH, query_string={"q": "many"})
+    assert text(one(response, "#search-count")).startswith("1–25 of more than 250 adapters")
+    last = client.get(SEARCH, query_string={"q": "many", "page": 10})
+    assert [text(link) for link in every(last, ".search-hit > a")][-1] == "many-001"
+    assert not every(client.get(SEARCH, query_string={"q": "many", "page": 11}), ".search-hit")
+
+
 def test_a_common_word_is_counted_up_to_a_cap(client, create, monkeypatch):
     """Past SEARCH_COUNT_MOST matches the total says "more than", and pages stop there."""
     monkeypatch.setattr(queries, "SEARCH_COUNT_MOST", 3)

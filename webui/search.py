@@ -62,6 +62,7 @@ def marker(terms: list[str] | None) -> Callable[[object], Markup]:
 
 
 def _escape(value: object) -> Markup:
+    """A value escaped, with nothing to mark (None shows as nothing)."""
     return escape("" if value is None else value)
 
 

@@ -12,7 +12,14 @@ from markupsafe import Markup
 from . import auth, listing, queries, rules, search
 from .listing import ListQuery
 from .model_views import model_url
-from .views import PAGE_SIZES, _listing_response, _listing_url, _paging, url_maker
+from .views import (
+    PAGE_SIZES,
+    _listing_response,
+    _listing_url,
+    _paging,
+    adapter_url_maker,
+    url_maker,
+)
 
 bp = Blueprint("search_pages", __name__)
 SEARCH_DEFAULTS = ListQuery(page=1, page_size=25, sort="-created_at")
@@ -39,7 +46,7 @@ def by_workspace(rows: list[Any], terms: list[str], q: str
     workspace, its listing searched for ``q``, and each row's :class:`Hit` (built here, once
     per row: in the template, the same work cost more than the search)."""
     listing_url = url_maker("pages.adapters", "workspace")
-    page_url = url_maker("pages.adapter", "workspace", "name")
+    page_url = adapter_url_maker()
     searched = urlencode({"q": q})
     mark = search.marker(terms)
     model_urls = {model: model_url(model) for model in {row.model for row in rows}}

@@ -80,12 +80,17 @@ def url_maker(endpoint: str, *names: str) -> Callable[..., str]:
     return make
 
 
-@bp.app_template_global()
-def adapter_url(workspace: str, name: str) -> str:
-    """The URL of an adapter's page, from one url_for per request (see :func:`url_maker`)."""
+def adapter_url_maker() -> Callable[[str, str], str]:
+    """This request's maker of adapter page URLs (workspace, name): one url_for per request."""
     if "adapter_url" not in g:
         g.adapter_url = url_maker("pages.adapter", "workspace", "name")
-    return g.adapter_url(workspace, name)
+    return g.adapter_url
+
+
+@bp.app_template_global()
+def adapter_url(workspace: str, name: str) -> str:
+    """The URL of an adapter's page (see :func:`url_maker`)."""
+    return adapter_url_maker()(workspace, name)
 
 
 # a stored UTC time as a <time> showing its date and time
