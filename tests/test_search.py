@@ -335,9 +335,9 @@ def test_signed_out_the_search_asks_to_sign_in(client, teams):
 
 def test_the_search_reads_the_index(app, client, seeded):
     """The search is answered through the search index, not a scan of the adapters: on SQLite
-    the FTS5 table gives the matching ids in its own order (no sort), then the page's rows are
-    read by id; on PostgreSQL the page's statement uses its trigram GIN index (sequential
-    scans off, so the tiny table's statistics do not hide it)."""
+    the FTS5 table gives the matching ids in its own order (no sort), as one JSON array, then
+    the page's rows are read by id; on PostgreSQL the page's statement uses its trigram GIN
+    index (sequential scans off, so the tiny table's statistics do not hide it)."""
     from sqlalchemy import event
 
     with app.app_context():
@@ -357,7 +357,10 @@ def test_the_search_reads_the_index(app, client, seeded):
             (ids, ids_parameters), (rows, rows_parameters) = statements
             cursor.execute("EXPLAIN QUERY PLAN " + ids, ids_parameters)
             plan = " | ".join(row[3] for row in cursor.fetchall())
-            assert plan.startswith("SCAN adapter_search VIRTUAL TABLE INDEX"), plan
+            # the ids, in the index's own order, gathered into one JSON array
+            assert ids.startswith("SELECT json_group_array("), ids
+            assert "SCAN adapter_search VIRTUAL TABLE INDEX" in plan, plan
+            assert "SCAN adapters" not in plan, plan
             assert "TEMP B-TREE" not in plan, plan  # no sort: the index's order is the page's
             cursor.execute("EXPLAIN QUERY PLAN " + rows, rows_parameters)
             plan = " | ".join(row[3] for row in cursor.fetchall())

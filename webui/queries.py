@@ -576,9 +576,9 @@ def _indexed_page(words: list[str], reader: str | None, page: int, page_size: in
     twice: 1.0 ms against 0.8 ms for two words at 1 000 000 adapters.)"""
     ids_statement, rows_statement = _indexed_statements(reader is not None)
     connection = db.session.connection()
-    found = connection.execute(ids_statement, {
+    found = json.loads(connection.execute(ids_statement, {
         "search_match": " AND ".join(_phrase(word) for word in words), "reader": reader,
-        "most": SEARCH_COUNT_MOST + 1}).scalars().all()
+        "most": SEARCH_COUNT_MOST + 1}).scalar_one())
     total = min(len(found), SEARCH_COUNT_MOST)
     offset = (page - 1) * page_size
     page_ids = found[offset:min(offset + page_size, total)]
@@ -589,17 +589,19 @@ def _indexed_page(words: list[str], reader: str | None, page: int, page_size: in
 
 @cache
 def _indexed_statements(scoped: bool) -> tuple[Any, Any]:
-    """The ids of the index's matches, newest first, up to :most (the words are
-    :search_match, the reader :reader when ``scoped``); and the rows of the ids in :ids (a
-    JSON array), newest first."""
+    """The ids of the index's matches, newest first, up to :most, as one JSON array (the
+    words are :search_match, the reader :reader when ``scoped``); and the rows of the ids in
+    :ids (a JSON array), newest first. (One value, not a row per id: turning 251 rows into
+    Python cost a third as much as finding them.)"""
     table_ = Adapter.__table__
     index, source, newest = _search_index()
     clauses = [text(f"{SEARCH_INDEX} MATCH :search_match")]
     if scoped:
         clauses.append(table_.c.workspace.in_(_readable_workspaces(bindparam("reader"))))
     # unscoped, the index alone answers, without reading the rows
-    ids = (select((-index.c.rowid).label("id")).select_from(source if scoped else index)
-           .where(*clauses).order_by(newest).limit(bindparam("most")))
+    found = (select((-index.c.rowid).label("id")).select_from(source if scoped else index)
+             .where(*clauses).order_by(newest).limit(bindparam("most")).subquery())
+    ids = select(func.json_group_array(found.c.id))
     listed = select(literal_column("value")).select_from(
         func.json_each(bindparam("ids")))  # one statement for any number of ids
     rows = select(*_shown(table_)).where(table_.c.id.in_(listed)).order_by(table_.c.id.desc())

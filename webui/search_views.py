@@ -44,19 +44,24 @@ def by_workspace(rows: list[Any], terms: list[str], q: str
                  ) -> list[tuple[str, str, list[Hit]]]:
     """A page's rows grouped by workspace, each group in the order of its newest row: the
     workspace, its listing searched for ``q``, and each row's :class:`Hit` (built here, once
-    per row: in the template, the same work cost more than the search)."""
+    per row: in the template, the same work cost more than the search). A model shown on
+    many rows is marked and linked once."""
     listing_url = url_maker("pages.adapters", "workspace")
     page_url = adapter_url_maker()
-    searched = urlencode({"q": q})
+    searched = "?" + urlencode({"q": q})
     mark = search.marker(terms)
-    model_urls = {model: model_url(model) for model in {row.model for row in rows}}
+    models: dict[str, tuple[str, Markup]] = {}
     groups: dict[str, tuple[str, str, list[Hit]]] = {}
-    for row in rows:
-        group = groups.setdefault(
-            row.workspace, (row.workspace, f"{listing_url(row.workspace)}?{searched}", []))
-        group[2].append(Hit(page_url(row.workspace, row.name), mark(row.name), row.workspace,
-                            model_urls[row.model], mark(row.model), row.finetuning_type,
-                            mark(row.fileset), mark(search.first_line(row.description))))
+    for _id, workspace, name, model, finetuning_type, fileset, description in rows:
+        group = groups.get(workspace)
+        if group is None:
+            group = groups[workspace] = (workspace, listing_url(workspace) + searched, [])
+        shown = models.get(model)
+        if shown is None:
+            shown = models[model] = (model_url(model), mark(model))
+        group[2].append(Hit(page_url(workspace, name), mark(name), workspace, *shown,
+                            finetuning_type, mark(fileset),
+                            mark(search.first_line(description))))
     return list(groups.values())
 
 
