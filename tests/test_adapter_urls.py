@@ -165,3 +165,25 @@ def test_page_urls_made_in_one_go_are_what_url_for_makes(app, workspace, name):
     with app.test_request_context():
         made = views.url_maker("pages.adapter", "workspace", "name")(workspace, name)
         assert made == url_for("pages.adapter", workspace=workspace, name=name)
+
+
+@pytest.mark.parametrize("changes", [
+    {}, {"page": 3}, {"page": 1, "page_size": 25}, {"q": "llama lora"}, {"q": "a&b=c?d#e/f:g@h"},
+    {"q": "ünïcode 100% +plus 'quoted' (x),*;!$"}, {"sort": "-created_at", "page_size": 50},
+    {"q": "", "page": None}])
+def test_listing_urls_built_in_one_go_are_what_url_for_makes(app, changes):
+    """A listing's pager builds its links from one url_for (views._listing_url) and adds each
+    query itself: the result is url_for's own, defaults and blanks left out."""
+    from flask import url_for
+
+    from webui import views
+    from webui.listing import ListQuery
+
+    defaults = ListQuery(page=1, page_size=25, sort="name")
+    state = {"q": "x y", "page": "2", "page_size": "25", "sort": "name", "enabled": ""}
+    with app.test_request_context():
+        made = views._listing_url("pages.adapters", state, defaults, workspace="w s")(**changes)
+        wanted = {**state, **changes}
+        kept = {key: value for key, value in wanted.items() if value not in (None, "") and
+                str(value) != {"page": "1", "page_size": "25", "sort": "name"}.get(key)}
+        assert made == url_for("pages.adapters", workspace="w s", **kept)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from flask import (
     Blueprint,
@@ -54,6 +54,7 @@ def _page_globals() -> dict:
 
 
 _PATH_SAFE = "!$&'()*+,/:;=@"  # what url_for leaves as it is in a path segment (werkzeug's)
+_QUERY_SAFE = "!$'()*,/:;?@"  # and in a query value
 _NEEDS_NO_QUOTING = re.compile(r"[A-Za-z0-9_.~\-" + re.escape(_PATH_SAFE) + "]*").fullmatch
 
 
@@ -176,15 +177,18 @@ def _paging(state: dict[str, str], spec: listing.ListSpec, defaults: ListQuery) 
 
 
 def _listing_url(endpoint: str, state: dict[str, str], defaults: ListQuery, **values: str):
-    """A listing's URL builder: its state with some changes; defaults and blanks are left out."""
+    """A listing's URL builder: its state with some changes; defaults and blanks are left out.
+    The path is built once and each URL adds its query as url_for would (a pager links a
+    dozen URLs of the same listing)."""
     assumed = {"page": "1", "page_size": str(defaults.page_size), "sort": defaults.sort}
+    path = url_for(endpoint, **values)
 
     def listing_url(**changes: object) -> str:
         """This listing's URL with some state changed."""
         wanted = {**state, **changes}
-        params = {key: value for key, value in wanted.items()
-                  if value not in (None, "") and str(value) != assumed.get(key)}
-        return url_for(endpoint, **values, **params)
+        params = [(key, str(value)) for key, value in wanted.items()
+                  if value not in (None, "") and str(value) != assumed.get(key)]
+        return f"{path}?{urlencode(params, safe=_QUERY_SAFE)}" if params else path
     return listing_url
 
 
