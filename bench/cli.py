@@ -52,6 +52,9 @@ def _parser(prog: str | None) -> argparse.ArgumentParser:
                         help="rounds of API list page 1 and create on each of two more app "
                              "servers, sign-in off and on, in turn (0: no sign-in comparison; "
                              "SQLite only; default: %(default)s)")
+    parser.add_argument("--p95-rounds", type=int, default=3,
+                        help="alternating rounds of the workspaces index's and the search's "
+                             "requests, each judged on its median round (default: %(default)s)")
     parser.add_argument("--request-timeout", type=int, default=10,
                         help="wrk's per-request timeout in seconds (default: %(default)s)")
     where = parser.add_mutually_exclusive_group()
@@ -97,6 +100,8 @@ def parse_args(argv: list[str] | None, prog: str | None = None) -> argparse.Name
         parser.error("--search-adapters must be 0 or more")
     if args.signin_rounds < 0:
         parser.error("--signin-rounds must be 0 or more")
+    if args.p95_rounds < 1:
+        parser.error("--p95-rounds must be 1 or more")
     if postgres:  # the sign-in run serves a provisioned copy of a seeded file; the index's
         args.signin_rounds = 0  # run a file seeded by raw sqlite3
         args.workspaces = 0
@@ -148,7 +153,8 @@ def new_report(args: argparse.Namespace) -> dict[str, Any]:
                      "sizes": args.sizes, "seconds": args.seconds, "warmup": args.warmup,
                      "workers": args.workers, "threads": args.threads,
                      "connections": args.connections, "request_timeout_s": args.request_timeout,
-                     "signin_rounds": args.signin_rounds, "workspaces": args.workspaces,
+                     "signin_rounds": args.signin_rounds, "p95_rounds": args.p95_rounds,
+                     "workspaces": args.workspaces,
                      "search_adapters": args.search_adapters,
                      "page_size": PAGE_SIZE, "seed_version": SEED_VERSION,
                      "spread_workspace_measured": SPREAD_MEASURED},

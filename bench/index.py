@@ -84,7 +84,8 @@ def run_index(count: int, args: argparse.Namespace, work: Path, run_id: str) -> 
     seconds = round(time.monotonic() - started, 2)
     print(f"  seeded {count:,} workspaces in {seconds} s", flush=True)
     try:
-        figures = measure_app(database, index_kinds(count), args, work, f"{run_id}-ix", "index")
+        figures = measure_app(database, index_kinds(count), args, work, f"{run_id}-ix", "index",
+                              args.p95_rounds)
     finally:
         remove_database(database)
     return {"workspaces": count, "seed_seconds": seconds, "kinds": figures}

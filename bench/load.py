@@ -191,15 +191,15 @@ def run_wrk(server: Server, kind: Kind, seconds: int, args: argparse.Namespace, 
 
 
 def measure(server: Server, kind: Kind, args: argparse.Namespace, scripts: Path,
-            run_id: str) -> dict:
-    """Probe, warm up, then measure one kind for ``args.seconds``."""
+            run_id: str, warm_up: bool = True, tag: str = "") -> dict:
+    """Probe, warm up (unless told not to), then measure one kind for ``args.seconds``."""
     figures: dict[str, Any] = {"label": kind.label, "method": kind.method, "path": kind.path}
     figures["loadavg_1m_before"] = round(os.getloadavg()[0], 2)
-    figures["probe"] = probe(server, kind, f"{run_id}-{kind.key}")
-    if args.warmup > 0:
-        run_wrk(server, kind, args.warmup, args, f"{run_id}w", scripts)
+    figures["probe"] = probe(server, kind, f"{run_id}-{kind.key}{tag}")
+    if warm_up and args.warmup > 0:
+        run_wrk(server, kind, args.warmup, args, f"{run_id}w{tag}", scripts)
     started = time.monotonic()
-    figures.update(run_wrk(server, kind, args.seconds, args, f"{run_id}m", scripts))
+    figures.update(run_wrk(server, kind, args.seconds, args, f"{run_id}m{tag}", scripts))
     figures["wall_s"] = round(time.monotonic() - started, 2)
     print(f"    {kind.label:<42} {figures['rps']:>9.1f} req/s  "
           f"p50 {_fmt(figures.get('p50_ms'))} p95 {_fmt(figures.get('p95_ms'))} "
@@ -211,16 +211,43 @@ def measure(server: Server, kind: Kind, args: argparse.Namespace, scripts: Path,
 
 
 def measure_app(database: Path, kinds: list[Kind], args: argparse.Namespace, work: Path,
-                run_id: str, name: str) -> dict[str, dict]:
+                run_id: str, name: str, rounds: int = 1) -> dict[str, dict]:
     """Serve the SQLite file ``database`` with the app, sign-in off, as `make serve` does, and
-    measure each of ``kinds``; the server's log is logs/app-``name``.log beside the output."""
+    measure each of ``kinds`` in ``rounds`` alternating rounds (each kind once a round; only
+    the first round warms up); each kind's figures are its median round's
+    (:func:`median_round`). The server's log is logs/app-``name``.log beside the output."""
     (work / "lua").mkdir(parents=True, exist_ok=True)
     env = {"DATABASE_URL": f"sqlite:///{database}", "WEBUI_INSTANCE_PATH": str(work / "instance"),
            "SECRET_KEY": SECRET_KEY}
     log = Path(args.output).parent / "logs" / f"app-{name}.log"
+    measured: dict[str, list[dict]] = {kind.key: [] for kind in kinds}
     with Server("app", "webui:create_app()", env, "/apis/openapi.json", args.workers,
                 log) as server:
-        return {kind.key: measure(server, kind, args, work / "lua", run_id) for kind in kinds}
+        for number in range(rounds):
+            if rounds > 1:
+                print(f"   round {number + 1} of {rounds}", flush=True)
+            for kind in kinds:
+                measured[kind.key].append(measure(server, kind, args, work / "lua", run_id,
+                                                  warm_up=number == 0, tag=f"r{number}"))
+    return {key: median_round(found) for key, found in measured.items()}
+
+
+def median_round(found: list[dict]) -> dict:
+    """One kind's rounds as one set of figures: the round of the median p95 (the lower middle
+    one of an even count), with every round's throughput and p95 beside it (``rounds``). A
+    failed request or probe in any round counts against the kind."""
+    if len(found) == 1:
+        return found[0]
+    ordered = sorted(found, key=lambda figures: (figures.get("p95_ms") is None,
+                                                 figures.get("p95_ms") or 0.0))
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen["rounds"] = [{"rps": figures["rps"], "p95_ms": figures.get("p95_ms")}
+                        for figures in found]
+    chosen["errors"] = {kind: sum(figures["errors"].get(kind, 0) for figures in found)
+                        for kind in found[0]["errors"]}
+    chosen["probe"] = next((figures["probe"] for figures in found
+                            if not figures["probe"]["ok"]), chosen["probe"])
+    return chosen
 
 
 def _fmt(value: float | None) -> str:

@@ -232,7 +232,7 @@ def _index_section(index: dict | None) -> list[str]:
     return [f"## The workspaces index, {spaced(index['workspaces'])} workspaces", "",
             "One adapter in each workspace; the index shows 50 a page, in name order; the "
             "search keeps the names that start with the term (a tenth of them here). Seeded "
-            f"in {index['seed_seconds']} s.", "", *head, *rows, ""]
+            f"in {index['seed_seconds']} s.", "", *head, *rows, "", *_rounds(index["kinds"])]
 
 
 def _search_section(search: dict | None) -> list[str]:
@@ -250,7 +250,22 @@ def _search_section(search: dict | None) -> list[str]:
             f"newest first; matches: {matches} (the page counts up to {SEARCH_COUNT_MOST:,}). "
             f"File: {seed['bytes'] / 2**20:.0f} MiB, "
             + ("from the cache." if seed["cached"] else f"seeded in {seed['seconds']} s."),
-            "", *head, *rows, ""]
+            "", *head, *rows, "", *_rounds(search["kinds"])]
+
+
+def _rounds(kinds: dict) -> list[str]:
+    """Under a table measured in alternating rounds: what it shows, and every round's figures."""
+    measured = [figures for figures in kinds.values() if "rounds" in figures]
+    if not measured:
+        return []
+    lines = [f"Measured in {len(measured[0]['rounds'])} alternating rounds (each request once a "
+             "round, on the same server; only the first round warms up); each row is its "
+             "median round, by p95. Every round, p95 in ms (req/s):", ""]
+    for figures in measured:
+        each = ", ".join(f"{_cell(one['p95_ms'])} ({_cell(one['rps'], 0)})"
+                         for one in figures["rounds"])
+        lines.append(f"- {figures['label']}: {each}")
+    return [*lines, ""]
 
 
 def _signin_table(signin: dict) -> list[str]:

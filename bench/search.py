@@ -73,7 +73,8 @@ def run_search(size: int, args: argparse.Namespace, work: Path, run_id: str) -> 
     _read_through(database)
     matches = {key: _matches(database, words) for key, words, _ in SEARCHES}
     try:
-        figures = measure_app(database, search_kinds(), args, work, f"{run_id}-sr", "search")
+        figures = measure_app(database, search_kinds(), args, work, f"{run_id}-sr", "search",
+                              args.p95_rounds)
     finally:
         remove_database(database)
     for key, found in matches.items():  # the listing for scale has none

@@ -113,6 +113,21 @@ def app_schema(url: str, instance: Path) -> None:
         db.engine.dispose()
 
 
+def compact_search_index(url: str, instance: Path) -> None:
+    """The search index in one piece, as `flask --app webui search-index compact` leaves it
+    after a bulk load (the seeding's inserts leave it in about ten)."""
+    import webui
+    from webui import queries
+    from webui.extensions import db
+
+    app = webui.create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance),
+                            "SECRET_KEY": SECRET_KEY})
+    with app.app_context():
+        queries.compact_search_index()
+        db.session.remove()
+        db.engine.dispose()  # the last connection closed: the WAL is checkpointed and gone
+
+
 def remove_database(path: Path) -> None:
     """A SQLite file gone, with its WAL and shared-memory files."""
     for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
@@ -200,6 +215,7 @@ def seeded_file(cache: Path, instance: Path, size: int, layout: str, reuse: bool
         fresh.unlink()
     else:
         _bulk_fill(fresh, size, layout)
+        compact_search_index(f"sqlite:///{fresh}", instance)
         fresh.replace(target)
     for leftover in cache.glob(f".seeding-{layout}-{size}.sqlite3-*"):
         leftover.unlink()

@@ -373,3 +373,34 @@ def test_the_search_reads_the_index(app, client, seeded):
             plan = " | ".join(row[0] for row in cursor.fetchall())
             assert "adapter_search_trgm" in plan, plan
         db.session.rollback()
+
+
+def test_compacting_the_index_merges_its_pieces_and_finds_the_same(app, client, create):
+    """`flask --app webui search-index compact` merges the search index into one piece, in
+    steps, and every search finds what it found before; on PostgreSQL, which keeps its own
+    index, it says there is nothing to do and changes nothing."""
+    for number in range(6):  # each create is its own transaction: its own piece of the index
+        create(workspace="default", name=f"piece-{number}", model="llama-3-8b",
+               description=f"Support summaries, batch {number}")
+    searches = ("support", "llama summaries", "piece batch", "PIECE-3")
+    before = {q: found(client, q) for q in searches}
+    assert before["piece batch"] == [f"piece-{number}" for number in reversed(range(6))]
+    with app.app_context():
+        pieces = queries.search_index_segments()
+    result = app.test_cli_runner().invoke(args=["search-index", "compact"])
+    assert result.exit_code == 0, result.output
+    if pieces is None:  # PostgreSQL
+        assert "nothing to do" in result.output
+    else:
+        assert pieces > 1
+        assert f"in {pieces} pieces, now 1 (" in result.output
+        with app.app_context():
+            assert queries.search_index_segments() == 1
+            check = db.session.execute(sql("INSERT INTO adapter_search (adapter_search, rank) "
+                                           "VALUES ('integrity-check', 0)"))
+            check.close()
+            db.session.rollback()
+    assert {q: found(client, q) for q in searches} == before
+    result = app.test_cli_runner().invoke(args=["search-index", "compact"])
+    assert result.exit_code == 0 and ("nothing to do" in result.output or
+                                      "in 1 piece, now 1 (0 steps" in result.output)

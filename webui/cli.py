@@ -1,4 +1,5 @@
-"""The ``users`` and ``tokens`` commands: ``flask --app webui users create NAME``, …
+"""The ``users``, ``tokens`` and ``search-index`` commands: ``flask --app webui users create
+NAME``, …
 
 They work in both modes. Errors are one line on standard error and exit status 1.
 """
@@ -6,15 +7,17 @@ They work in both modes. Errors are one line on standard error and exit status 1
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from . import accounts
+from . import accounts, queries
 
 users = AppGroup("users", help="Make and manage the people who sign in.")
 tokens = AppGroup("tokens", help="Make, list and revoke API tokens.")
+search_index = AppGroup("search-index", help="Keep the search's index quick.")
 
 
 def _fail(message: str) -> None:
@@ -133,7 +136,33 @@ def revoke_token(name: str, label: str) -> None:
     click.echo(f"Token '{label}' revoked.")
 
 
+@search_index.command("compact")
+def compact_search_index() -> None:
+    """Merge the search index into one piece (after a bulk load, or now and then): a search
+    reads every piece. Short steps: the app's writes go on between them."""
+    before = queries.search_index_segments()
+    if before is None:
+        click.echo("PostgreSQL keeps its search index itself: nothing to do.")
+        return
+    started = time.monotonic()
+    with click.progressbar(length=1, label="Compacting the search index",
+                           file=sys.stderr) as bar:
+        def step(done: int, most: int) -> None:
+            bar.length = most
+            bar.update(1)
+        steps = queries.compact_search_index(step)
+    after = queries.search_index_segments()
+    click.echo(f"The search index was in {before} {_pieces(before)}, now {after} "
+               f"({steps} {'step' if steps == 1 else 'steps'}, "
+               f"{time.monotonic() - started:.1f} s).")
+
+
+def _pieces(count: int) -> str:
+    return "piece" if count == 1 else "pieces"
+
+
 def register(app: Flask) -> None:
     """Add the commands to ``flask --app webui``."""
     app.cli.add_command(users)
     app.cli.add_command(tokens)
+    app.cli.add_command(search_index)

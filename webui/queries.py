@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import operator
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple
@@ -611,6 +612,46 @@ def _indexed_statements(scoped: bool) -> tuple[Any, Any]:
 def _shown(table_: Any) -> list[Any]:
     """The columns a search's page shows."""
     return [table_.c[name] for name in SEARCH_SHOWN]
+
+
+# One step of compacting the search index merges about this many of its pages, a write of
+# about 0.3 s at 1 000 000 adapters; other writes take their turn between the steps.
+SEARCH_MERGE_PAGES = 500
+
+
+def search_index_segments() -> int | None:
+    """SQLite: how many segments the search index is in (None on PostgreSQL)."""
+    if not _on_sqlite():
+        return None
+    return db.session.scalar(text(f"SELECT count(DISTINCT segid) FROM {SEARCH_INDEX}_idx"))
+
+
+def compact_search_index(step: Callable[[int, int], None] | None = None) -> int:
+    """SQLite: merge the search index into one segment, a bounded step at a time, each step its
+    own short write; returns the steps taken (0 on PostgreSQL, which keeps its index itself).
+
+    Every transaction that writes adapters adds a segment to the index, which FTS5 merges
+    only now and then; a search reads every segment, so one that has grown by many writes, or
+    by a bulk load, searches up to twice as slowly (two words at 1 000 000 adapters: 1.1 ms in
+    ten segments, 0.6 ms in one). ``step(done, most)`` is told of each step. Writes made
+    meanwhile add segments of their own: the steps stop at ``most``, twice what the index's
+    size needs, so a busy registry cannot keep it going."""
+    if not _on_sqlite():
+        return 0
+    pages = db.session.scalar(text(f"SELECT count(*) FROM {SEARCH_INDEX}_data"))
+    most = 2 * -(-pages // SEARCH_MERGE_PAGES) + 10
+    done = 0
+    while done < most and (search_index_segments() or 0) > 1:
+        with one_writer():
+            db.session.execute(text(f"INSERT INTO {SEARCH_INDEX} ({SEARCH_INDEX}, rank) "
+                                    "VALUES ('merge', :pages)"),
+                               {"pages": -SEARCH_MERGE_PAGES})  # negative: every segment
+            db.session.commit()
+        done += 1
+        if step is not None:
+            step(done, most)
+    db.session.rollback()  # the last count's read ends here
+    return done
 
 
 def _search_index() -> tuple[Any, Any, Any]:
