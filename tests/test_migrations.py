@@ -122,7 +122,7 @@ def test_migrations_build_the_same_schema_as_the_models(app):
         tables = set(inspect(db.engine).get_table_names())
         assert {name for name in tables if is_model_table(name)} == {
             "adapters", "workspaces", "workspace_models", "model_type_counts", "alembic_version",
-            "workspace_members",
+            "workspace_members", "activity_events",
             "users", "login_sessions", "api_tokens", "login_failures"}
         assert ("adapter_search" in tables) == (db.engine.dialect.name == "sqlite")
         assert "adapter_names" not in tables  # replaced by the search index (0008)
@@ -160,7 +160,7 @@ def test_migrations_carry_their_own_definitions():
 
 def test_a_new_database_starts_at_the_newest_version(app):
     """A fresh database is created at head, not left unversioned."""
-    assert current_revision(app) == head_revision() == "0010"
+    assert current_revision(app) == head_revision() == "0011"
 
 
 def test_restarting_at_the_newest_version_changes_nothing(app, create):
@@ -370,3 +370,33 @@ def test_the_previous_release_upgrades_to_the_search_index(app, create):
             )).scalar() == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_migrated_activity_history_refuses_changes_as_a_new_one_does(app, create):
+    """Migration 0011's frozen DDL makes the events as append-only as the models do: an
+    UPDATE or DELETE of one is refused (on SQLite by the same triggers)."""
+    from sqlalchemy.exc import DBAPIError
+
+    made = _activity_ddl(app)
+    upgrade_from_nothing(app)
+    assert _activity_ddl(app) == made
+    create(name="after-upgrade")
+    with app.app_context():
+        assert db.session.scalar(text("SELECT count(*) FROM activity_events")) == 1
+        for statement in ("UPDATE activity_events SET actor = 'x'", "DELETE FROM activity_events"):
+            with pytest.raises(DBAPIError, match="never changed or deleted"):
+                db.session.execute(text(statement))
+            db.session.rollback()
+        db.session.remove()
+
+
+def _activity_ddl(app) -> list[str]:
+    """The SQL of the activity history's triggers, as the database holds it (SQLite)."""
+    if not ON_SQLITE:
+        return []
+    with app.app_context():
+        found = list(db.session.execute(text(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = "
+            "'activity_events' ORDER BY name")).scalars())
+        db.session.remove()
+    return found

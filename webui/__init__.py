@@ -10,6 +10,7 @@ from flask import Flask
 
 from . import (
     account_views,
+    activity_api,
     api,
     auth,
     bodies,
@@ -59,7 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     for blueprint in (api.bp, entities.bp, openapi.bp, views.bp, workspace_views.bp,
                       account_views.bp, health.bp, favicon.bp, model_views.bp,
-                      search_views.bp):
+                      search_views.bp, activity_api.bp):
         app.register_blueprint(blueprint)
     for blueprint in (api.bp, entities.bp, auth.bp):  # scripts send JSON, which a cross-site
         csrf.exempt(blueprint)                        # form cannot (415)

@@ -114,7 +114,7 @@ def update_workspace(workspace: str):
 def delete_workspace(workspace: str):
     """Delete an empty workspace."""
     try:
-        workspaces.delete_workspace(_workspace(workspace))
+        workspaces.delete_workspace(_workspace(workspace), _actor())
     except workspaces.WorkspaceError as error:
         raise _answer(error) from None
     return jsonify(id=workspace, message=f"Workspace '{workspace}' deleted")
@@ -183,7 +183,7 @@ def remove_member(workspace: str, principal: str):
     _workspace(workspace)
     principal = _member_name(workspace, principal)
     try:
-        workspaces.remove_member(workspace, principal)
+        workspaces.remove_member(workspace, principal, _actor())
     except workspaces.WorkspaceError as error:
         raise _answer(error) from None
     return jsonify(id=principal, message=f"Member '{principal}' removed from workspace "

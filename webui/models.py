@@ -1,6 +1,6 @@
 """The tables: adapters; workspaces with their counts, models and members; the indexes that
-serve the search of adapters, `$like` on adapter names and the search of workspace names; and
-the people who sign in, their sessions and API tokens."""
+serve the search of adapters, `$like` on adapter names and the search of workspace names; the
+activity history; and the people who sign in, their sessions and API tokens."""
 
 from __future__ import annotations
 
@@ -150,6 +150,47 @@ def is_model_table(name: str) -> bool:
     by DDL of their own, are not)."""
     return (not name.startswith((SEARCH_INDEX, NAME_INDEX))
             and name != WORKSPACE_NAMES_NOCASE)
+
+
+class ActivityEvent(db.Model):
+    """One change of an adapter, a workspace or its members, appended in the change's own
+    transaction and never changed afterwards (see ``webui/activity.py``). ``subject`` names the
+    adapter or member changed; ``changes`` is JSON: each field's old and new value."""
+
+    __tablename__ = "activity_events"
+    __table_args__ = (
+        Index("ix_activity_events_workspace", "workspace", "id"),
+        Index("ix_activity_events_subject", "workspace", "subject", "id"),
+        {"sqlite_autoincrement": True},  # events are told apart and ordered by id
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(USERNAME_MAX))
+    workspace: Mapped[str] = mapped_column(String(NAME_MAX))
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    changes: Mapped[str] = mapped_column(Text)
+
+
+# The events are never changed: the database refuses an UPDATE or a DELETE of one.
+ACTIVITY_APPEND_ONLY = "activity events are never changed or deleted"
+ACTIVITY_APPEND_ONLY_SQLITE = tuple(
+    f"CREATE TRIGGER activity_events_no_{verb} BEFORE {verb.upper()} ON activity_events "
+    f"BEGIN SELECT RAISE(ABORT, '{ACTIVITY_APPEND_ONLY}'); END" for verb in ("update", "delete"))
+ACTIVITY_APPEND_ONLY_POSTGRESQL = f"""
+CREATE OR REPLACE FUNCTION activity_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION '{ACTIVITY_APPEND_ONLY}'; END $$;
+CREATE TRIGGER activity_events_append_only BEFORE UPDATE OR DELETE ON activity_events
+    FOR EACH ROW EXECUTE FUNCTION activity_events_append_only();
+"""
+for _statement in ACTIVITY_APPEND_ONLY_SQLITE:
+    event.listen(ActivityEvent.__table__, "after_create",
+                 DDL(_statement).execute_if(dialect="sqlite"))
+event.listen(ActivityEvent.__table__, "after_create",
+             DDL(ACTIVITY_APPEND_ONLY_POSTGRESQL).execute_if(dialect="postgresql"))
+event.listen(ActivityEvent.__table__, "after_drop", DDL(
+    "DROP FUNCTION IF EXISTS activity_events_append_only()").execute_if(dialect="postgresql"))
 
 
 class WorkspaceModel(db.Model):

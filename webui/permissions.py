@@ -46,6 +46,9 @@ ROUTES: dict[str, str] = {
     "entities.add_member": "members.write",
     "entities.update_member": "members.write",
     "entities.remove_member": "members.write",
+    # the activity history (a Viewer may read it)
+    "activity_api.workspace_activity": "workspace.read",
+    "activity_api.adapter_activity": "workspace.read",
     # pages
     "pages.index": SIGNED_IN,
     "pages.adapters": "adapters.read",

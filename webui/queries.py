@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from . import activity
 from .database import one_writer
 from .extensions import db
 from .listing import ListQuery
@@ -144,6 +145,9 @@ def create_adapter(workspace: str, values: dict[str, Any], actor: str = LOCAL) -
             result = db.session.connection().execute(insert(Adapter.__table__), row)
             _touch_workspace(workspace, 1, row["updated_at"], actor, row["model"],
                              row["finetuning_type"])
+            activity.record(workspace, activity.ADAPTER_CREATED, actor, row["updated_at"],
+                            row["name"], activity.changed({}, activity.adapter_values(
+                                Adapter(**row))))
             db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -195,8 +199,12 @@ def update_adapter(
         db.session.connection().execute(
             table.update().where(table.c.id == row.id).values(written))
         _touch_workspace(workspace, 0, stamp, actor)
+        after = Adapter(**(row._asdict() | written))
+        activity.record(workspace, activity.ADAPTER_CHANGED, actor, stamp, name,
+                        activity.changed(activity.adapter_values(row),
+                                         activity.adapter_values(after)))
         db.session.commit()
-    return Adapter(**(row._asdict() | written))
+    return after
 
 
 def _locked_adapter(workspace: str, name: str, model: str | None) -> Any:
@@ -219,12 +227,15 @@ def delete_adapter(workspace: str, name: str, model: str | None = None,
     if model is not None:
         statement = statement.where(Adapter.model == model)
     with one_writer():
-        deleted = db.session.execute(
-            statement.returning(Adapter.model, Adapter.finetuning_type)).all()
+        deleted = db.session.connection().execute(statement.returning(*Adapter.__table__.c)).all()
         if len(deleted) != 1:
             db.session.rollback()
             return False
-        _touch_workspace(workspace, -1, utcnow(), actor, *deleted[0])
+        row = deleted[0]
+        stamp = utcnow()
+        _touch_workspace(workspace, -1, stamp, actor, row.model, row.finetuning_type)
+        activity.record(workspace, activity.ADAPTER_DELETED, actor, stamp, name,
+                        activity.changed(activity.adapter_values(row), {}))
         db.session.commit()
     return True
 

@@ -518,6 +518,21 @@ def parse_patch(body: object) -> tuple[dict[str, Any] | None, list[dict[str, Any
     return (None, errors) if errors else (values, [])
 
 
+# --- the activity history -----------------------------------------------------------------
+
+# What an event can be about (webui/activity.py writes them).
+ACTIVITY_KINDS = ("adapter.created", "adapter.changed", "adapter.deleted", "workspace.created",
+                  "workspace.changed", "workspace.deleted", "member.added", "member.changed",
+                  "member.removed")
+
+
+def check_activity_kind(value: object) -> Violation | None:
+    """One of the kinds of event."""
+    if value not in ACTIVITY_KINDS:
+        return Violation(f"'kind' must be one of {', '.join(ACTIVITY_KINDS)}", "enum")
+    return None
+
+
 # --- times ---------------------------------------------------------------------------------
 
 

@@ -77,7 +77,7 @@ def remove_member(workspace: str):
     _workspace_or_404(workspace)
     principal = rules.normalise_username(request.form.get("principal", ""))
     try:
-        workspaces.remove_member(workspace, principal)
+        workspaces.remove_member(workspace, principal, auth.principal().username)
     except workspaces.WorkspaceError as error:
         abort(error.status, error.detail)
     flash(f"'{principal}' removed from {workspace}.", "success")

@@ -7,13 +7,14 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, select
+from sqlalchemy.exc import IntegrityError
 
-from . import rules
+from . import activity, rules
 from .database import one_writer
 from .extensions import db
 from .listing import ListQuery
 from .models import Membership, ModelTypeCount, User, Workspace, WorkspaceModel
-from .queries import FILTER_CLAUSES, Page, insert_new, utcnow
+from .queries import FILTER_CLAUSES, Page, utcnow
 
 
 class WorkspaceError(Exception):
@@ -160,8 +161,19 @@ def create_workspace(name: str, description: str | None, actor: str) -> Workspac
                           updated_by=actor)
     admin = [] if actor == rules.LOCAL else [Membership(
         workspace=name, principal=actor, roles="Admin", granted_at=now, granted_by=actor)]
-    if not insert_new(workspace, *admin):
-        raise WorkspaceError(409, f"Workspace '{name}' already exists")
+    try:
+        with one_writer():
+            db.session.add_all([workspace, *admin])
+            db.session.flush()  # a taken name fails here, before any event
+            activity.record(name, activity.WORKSPACE_CREATED, actor, now,
+                            changes=activity.changed({}, {"description": description}))
+            for member in admin:
+                activity.record(name, activity.MEMBER_ADDED, actor, now, member.principal,
+                                activity.changed({}, {"roles": member.roles}))
+            db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise WorkspaceError(409, f"Workspace '{name}' already exists") from None
     return workspace
 
 
@@ -170,17 +182,22 @@ def update_workspace(workspace: Workspace, description: str | None, actor: str) 
     with one_writer():
         # read again, locked, inside the write: the last change is taken against the newest
         _reread(workspace, with_for_update=True)
+        before = workspace.description
         workspace.description = description
         workspace.updated_at = max(utcnow(), workspace.updated_at)  # never backwards
         workspace.updated_by = actor
         db.session.flush()
+        activity.record(workspace.name, activity.WORKSPACE_CHANGED, actor, workspace.updated_at,
+                        changes=activity.changed({"description": before},
+                                                 {"description": description}))
         db.session.expunge(workspace)  # not expired by the commit, so never read again
         db.session.commit()
     return workspace
 
 
-def delete_workspace(workspace: Workspace) -> None:
-    """Delete an empty workspace with its members; 409 while it holds adapters."""
+def delete_workspace(workspace: Workspace, actor: str) -> None:
+    """Delete an empty workspace with its members; 409 while it holds adapters. Its history
+    stays."""
     with one_writer():
         _reread(workspace)
         if workspace.adapter_count:
@@ -190,6 +207,8 @@ def delete_workspace(workspace: Workspace) -> None:
         for table in (Membership, WorkspaceModel, ModelTypeCount):
             db.session.execute(delete(table).where(table.workspace == workspace.name))
         db.session.delete(workspace)
+        activity.record(workspace.name, activity.WORKSPACE_DELETED, actor, utcnow(),
+                        changes=activity.changed({"description": workspace.description}, {}))
         db.session.commit()
 
 
@@ -224,14 +243,19 @@ def set_member(workspace: str, principal: str, roles: list[str], actor: str,
             member = Membership(workspace=workspace, principal=principal, roles="",
                                 granted_at=utcnow(), granted_by=actor)
             db.session.add(member)
-        held = set(split_roles(member.roles)) if add else set()
+        before = member.roles
+        held = set(split_roles(before)) if add else set()
         member.roles = _join_roles(held | set(roles))
         _keep_an_admin(workspace, had_admin)
+        if member.roles != before:  # roles held already: nothing changed, nothing recorded
+            activity.record(workspace, activity.MEMBER_CHANGED if before else
+                            activity.MEMBER_ADDED, actor, utcnow(), principal,
+                            activity.changed({"roles": before or None}, {"roles": member.roles}))
         db.session.commit()
     return member
 
 
-def remove_member(workspace: str, principal: str) -> None:
+def remove_member(workspace: str, principal: str, actor: str) -> None:
     """Take every role of a principal away; the last Admin cannot go."""
     with one_writer():
         had_admin = _has_admin(workspace)
@@ -242,6 +266,8 @@ def remove_member(workspace: str, principal: str) -> None:
                                       f"'{workspace}'")
         db.session.delete(member)
         _keep_an_admin(workspace, had_admin)
+        activity.record(workspace, activity.MEMBER_REMOVED, actor, utcnow(), principal,
+                        activity.changed({"roles": member.roles}, {}))
         db.session.commit()
 
 

@@ -1,0 +1,99 @@
+"""The activity history: one event for every change of an adapter, a workspace or its members.
+
+An event says when, who (the username; ``local`` with sign-in off), what (the workspace, and
+the adapter or member changed) and, field by field, the old and the new value. It is written
+by the change itself, in the same transaction (:func:`record`), so there is no change without
+its event and no event without its change; the table refuses to update or delete one.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from . import queries  # which records through this module: read at call time
+from .extensions import db
+from .models import ActivityEvent
+from .rules import ACTIVITY_KINDS, format_timestamp
+
+# What an event is about; an adapter's and a member's events name it as their subject.
+ADAPTER_CREATED, ADAPTER_CHANGED, ADAPTER_DELETED = (
+    "adapter.created", "adapter.changed", "adapter.deleted")
+WORKSPACE_CREATED, WORKSPACE_CHANGED, WORKSPACE_DELETED = (
+    "workspace.created", "workspace.changed", "workspace.deleted")
+MEMBER_ADDED, MEMBER_CHANGED, MEMBER_REMOVED = (
+    "member.added", "member.changed", "member.removed")
+KINDS = (ADAPTER_CREATED, ADAPTER_CHANGED, ADAPTER_DELETED, WORKSPACE_CREATED,
+         WORKSPACE_CHANGED, WORKSPACE_DELETED, MEMBER_ADDED, MEMBER_CHANGED, MEMBER_REMOVED)
+assert KINDS == ACTIVITY_KINDS
+# An adapter's fields an event records, in the contract's order.
+ADAPTER_FIELDS = ("model", "fileset", "finetuning_type", "description", "enabled",
+                  "lora_config")
+
+
+def changed(old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each field whose value differs, with its old and new value (a field missing on one side
+    is None there)."""
+    return {field: {"old": old.get(field), "new": new.get(field)}
+            for field in dict.fromkeys([*old, *new]) if old.get(field) != new.get(field)}
+
+
+def adapter_values(row: Any) -> dict[str, Any]:
+    """The fields of a stored adapter (a row or a model) an event records."""
+    rank, alpha = row.lora_rank, row.lora_alpha
+    return {"model": row.model, "fileset": row.fileset, "finetuning_type": row.finetuning_type,
+            "description": row.description, "enabled": row.enabled,
+            "lora_config": None if rank is None else {"alpha": alpha, "rank": rank}}
+
+
+def encode(changes: dict[str, dict[str, Any]] | None) -> str:
+    """The changes as stored."""
+    return json.dumps(changes or {}, separators=(",", ":"))
+
+
+def record(workspace: str, kind: str, actor: str, at: datetime, subject: str | None = None,
+           changes: dict[str, dict[str, Any]] | None = None) -> None:
+    """Append one event, inside the caller's transaction (which commits it with the change)."""
+    db.session.connection().execute(insert(ActivityEvent.__table__), {
+        "workspace": workspace, "kind": kind, "actor": actor, "at": at, "subject": subject,
+        "changes": encode(changes)})
+
+
+def adapter_kind(kind: str) -> bool:
+    """Whether an event is about an adapter (its subject then names the adapter)."""
+    return kind.startswith("adapter.")
+
+
+def list_events(workspace: str, page: int, page_size: int, adapter: str | None = None,
+                actor: str | None = None, kind: str | None = None,
+                since: datetime | None = None, until: datetime | None = None) -> queries.Page:
+    """A workspace's events, newest first, a page at a time: with ``adapter``, only that
+    adapter's (a deleted one's too), and only those of ``actor``, of ``kind``, at or after
+    ``since`` and before ``until``."""
+    table = ActivityEvent.__table__
+    conditions = [table.c.workspace == workspace]
+    if adapter is not None:
+        conditions += [table.c.subject == adapter,
+                       table.c.kind.in_([kind for kind in KINDS if adapter_kind(kind)])]
+    if actor is not None:
+        conditions.append(table.c.actor == actor)
+    if kind is not None:
+        conditions.append(table.c.kind == kind)
+    if since is not None:
+        conditions.append(table.c.at >= since)
+    if until is not None:
+        conditions.append(table.c.at < until)
+    total = db.session.scalar(select(func.count()).select_from(table).where(*conditions))
+    rows = db.session.execute(select(table).where(*conditions).order_by(table.c.id.desc())
+                              .offset((page - 1) * page_size).limit(page_size)).all()
+    return queries.Page(rows, total, page, page_size)
+
+
+def event_json(event: Any) -> dict[str, Any]:
+    """One event as the API shows it."""
+    return {"id": event.id, "at": format_timestamp(event.at), "actor": event.actor,
+            "workspace": event.workspace, "kind": event.kind, "subject": event.subject,
+            "changes": json.loads(event.changes)}
