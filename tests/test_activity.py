@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 from conftest import API, PASSWORD, valid_body
-from sqlalchemy import text
+from htmlquery import every, one, text, texts
+from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 
 from webui import accounts, activity, queries, workspaces
@@ -28,7 +29,7 @@ def events(client, workspace: str = "default", **params: object) -> list[dict]:
 def stored(app) -> tuple[int, int]:
     """How many adapters and events the database holds."""
     with app.app_context():
-        counts = tuple(db.session.scalar(text(f"SELECT count(*) FROM {table}"))
+        counts = tuple(db.session.scalar(sql(f"SELECT count(*) FROM {table}"))
                        for table in ("adapters", "activity_events"))
         db.session.remove()
     return counts
@@ -157,7 +158,7 @@ def test_events_are_never_changed_or_deleted(app, client, statement):
     before = events(client)
     with app.app_context():
         with pytest.raises(DBAPIError, match="never changed or deleted"):
-            db.session.execute(text(statement))
+            db.session.execute(sql(statement))
         db.session.rollback()
         db.session.remove()
     assert events(client) == before
@@ -223,3 +224,102 @@ def test_a_viewer_may_read_the_activity_and_an_outsider_may_not(app, client):
         refused = client.get(path, headers={"Authorization": f"Bearer {tokens['outsider']}"})
         assert refused.status_code == 403
         assert client.get(path).status_code == 401
+
+
+# --- the pages ------------------------------------------------------------------------------
+
+PAGE = "/workspaces/default/activity"
+
+
+def lines(page) -> list[str]:
+    """Each event's line, as the page says it (without how long ago)."""
+    return [line.split(" · ")[0] for line in texts(page, ".timeline .event-line")]
+
+
+def test_the_activity_page_tells_who_changed_what_and_each_old_and_new_value(client):
+    client.post(f"{API}/default/adapters", json=valid_body(name="lora-a", description="Old"))
+    client.patch(f"{API}/default/adapters/lora-a", json={"enabled": False, "description": "New"})
+    client.post(f"{API}/default/adapters", json=valid_body(name="gone"))
+    client.delete(f"{API}/default/adapters/gone")
+    page = client.get(PAGE)
+    assert page.status_code == 200
+    assert lines(page) == ["local deleted adapter gone", "local created adapter gone",
+                           "local changed adapter lora-a", "local created adapter lora-a"]
+    assert text(one(page, "#activity-count")) == "1–4 of 4 changes, newest first"
+    changed = every(page, ".timeline .event")[2]
+    assert texts(changed, ".changes dt") == ["Description", "Enabled"]
+    assert texts(changed, ".changes dd") == ["was Old → now New", "was yes → now no"]
+    # a deleted adapter is named, not linked; one that exists links to its page
+    assert every(page, ".timeline .event")[0].select(".event-line a") == []
+    assert one(changed, ".event-line a")["href"] == "/workspaces/default/adapters/lora-a"
+    # the workspace's listing leads here
+    listing = client.get("/workspaces/default/adapters")
+    assert [link["href"] for link in every(listing, ".head-actions a")
+            if text(link) == "Activity"] == [PAGE]
+
+
+def test_the_activity_page_filters_and_pages(client):
+    for number in range(30):
+        client.post(f"{API}/default/adapters", json=valid_body(name=f"a-{number:02d}"))
+    client.patch(f"{API}/default/adapters/a-03", json={"enabled": False})
+    first = client.get(PAGE)
+    assert text(one(first, "#activity-count")) == "1–25 of 31 changes, newest first"
+    assert one(first, ".pagination a[rel=next]")["href"] == f"{PAGE}?page=2"
+    second = client.get(PAGE, query_string={"page": 2})
+    assert len(every(second, ".timeline .event")) == 6
+    only = client.get(PAGE, query_string={"adapter": "a-03"})
+    assert lines(only) == ["local changed adapter a-03", "local created adapter a-03"]
+    assert one(only, "#activity-adapter")["value"] == "a-03"
+    changes = client.get(PAGE, query_string={"kind": "adapter.changed"})
+    assert lines(changes) == ["local changed adapter a-03"]
+    assert one(changes, "#activity-kind option[selected]")["value"] == "adapter.changed"
+    assert "No changes match" in text(one(client.get(PAGE, query_string={"actor": "x"}),
+                                          ".empty"))
+    past = client.get(PAGE, query_string={"page": 9})
+    assert one(past, ".past-end a")["href"] == f"{PAGE}?page=2"
+
+
+def test_a_bad_kind_is_422_at_its_field_and_a_bad_workspace_404(client):
+    client.post(f"{API}/default/adapters", json=valid_body())
+    refused = client.get(PAGE, query_string={"kind": "<b>nope</b>"})
+    assert refused.status_code == 422
+    assert one(refused, "#activity-kind")["aria-invalid"] == "true"
+    assert "'kind' must be one of" in text(one(refused, "#activity-kind-error"))
+    assert text(one(refused, "title")).startswith("Error: ")
+    assert "<b>nope" not in refused.get_data(as_text=True)
+    assert lines(refused) == ["local created adapter lora-a"]  # the kind is not applied
+    assert client.get("/workspaces/Bad%20Space/activity").status_code == 404
+
+
+def test_the_adapter_page_shows_its_newest_changes_and_leads_to_the_rest(client):
+    client.post(f"{API}/default/adapters", json=valid_body(name="lora-a"))
+    for number in range(6):
+        client.patch(f"{API}/default/adapters/lora-a", json={"description": f"Take {number}"})
+    page = client.get("/workspaces/default/adapters/lora-a")
+    history = one(page, "section[aria-labelledby=history-title]")
+    assert len(every(history, ".timeline .event")) == 5
+    assert texts(history, ".timeline .event .changes dd")[0] == "was Take 4 → now Take 5"
+    link = one(history, "p > a")
+    assert text(link) == "All 7 changes of lora-a"
+    assert link["href"] == f"{PAGE}?adapter=lora-a"
+
+
+@pytest.mark.parametrize("app_config", [{"WEBUI_AUTH": "on"}])
+def test_a_viewer_may_open_the_activity_page_and_an_outsider_may_not(app, client):
+    from conftest import signed_in
+
+    with app.app_context():
+        for name in ("owner", "viewer", "outsider"):
+            accounts.create_user(name, PASSWORD)
+        workspaces.create_workspace("research", None, "owner")
+        workspaces.set_member("research", "viewer", ["Viewer"], "owner", add=True)
+        db.session.remove()
+    signed_in(client, "viewer")
+    seen = client.get("/workspaces/research/activity")
+    assert seen.status_code == 200
+    assert lines(seen) == ["owner gave roles to viewer", "owner gave roles to owner",
+                           "owner created the workspace"]
+    client.post("/logout")
+    other = app.test_client()
+    signed_in(other, "outsider")
+    assert other.get("/workspaces/research/activity").status_code == 403

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, insert, select
 
 from . import queries  # which records through this module: read at call time
 from .extensions import db
 from .models import ActivityEvent
-from .rules import ACTIVITY_KINDS, format_timestamp
+from .rules import ACTIVITY_KINDS, LABELS, format_timestamp
 
 # What an event is about; an adapter's and a member's events name it as their subject.
 ADAPTER_CREATED, ADAPTER_CHANGED, ADAPTER_DELETED = (
@@ -97,3 +97,50 @@ def event_json(event: Any) -> dict[str, Any]:
     return {"id": event.id, "at": format_timestamp(event.at), "actor": event.actor,
             "workspace": event.workspace, "kind": event.kind, "subject": event.subject,
             "changes": json.loads(event.changes)}
+
+
+# --- as the pages show it ---------------------------------------------------------------------
+
+# What each kind of event says, after who did it (the subject, if any, follows).
+KIND_TEXT = {
+    ADAPTER_CREATED: "created adapter", ADAPTER_CHANGED: "changed adapter",
+    ADAPTER_DELETED: "deleted adapter", WORKSPACE_CREATED: "created the workspace",
+    WORKSPACE_CHANGED: "changed the workspace's description",
+    WORKSPACE_DELETED: "deleted the workspace", MEMBER_ADDED: "gave roles to",
+    MEMBER_CHANGED: "changed the roles of", MEMBER_REMOVED: "took every role from",
+}
+# The kinds as a filter offers them.
+KIND_CHOICES = {
+    ADAPTER_CREATED: "Adapter created", ADAPTER_CHANGED: "Adapter changed",
+    ADAPTER_DELETED: "Adapter deleted", WORKSPACE_CREATED: "Workspace created",
+    WORKSPACE_CHANGED: "Workspace changed", WORKSPACE_DELETED: "Workspace deleted",
+    MEMBER_ADDED: "Member added", MEMBER_CHANGED: "Member's roles changed",
+    MEMBER_REMOVED: "Member removed",
+}
+assert tuple(KIND_TEXT) == tuple(KIND_CHOICES) == KINDS
+
+
+class Change(NamedTuple):
+    """One field of an event, as a page shows it."""
+
+    label: str
+    old: str | None
+    new: str | None
+
+
+def shown_changes(event: Any) -> list[Change]:
+    """An event's fields, each with its old and new value as text (None: it had none)."""
+    return [Change(LABELS.get(field, field.replace("_", " ").capitalize()),
+                   _shown(values.get("old")), _shown(values.get("new")))
+            for field, values in json.loads(event.changes).items()]
+
+
+def _shown(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):  # the LoRA settings
+        return ", ".join(f"{key} {number}" for key, number in sorted(value.items(),
+                                                                      reverse=True))
+    return str(value)

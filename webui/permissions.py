@@ -62,6 +62,7 @@ ROUTES: dict[str, str] = {
     "search_pages.search_page": SIGNED_IN,  # it searches only the workspaces one may read
     "workspace_pages.new_workspace": WORKSPACES_CREATE,
     "workspace_pages.members": "members.read",
+    "workspace_pages.activity_page": "workspace.read",
     "workspace_pages.add_member": "members.write",
     "workspace_pages.change_member": "members.write",
     "workspace_pages.remove_member": "members.write",

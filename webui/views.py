@@ -24,7 +24,7 @@ from flask import (
 )
 from markupsafe import Markup
 
-from . import auth, htmx, listing, queries, rules, snippets, workspaces
+from . import activity, auth, htmx, listing, queries, rules, snippets, workspaces
 from .errors import PageNotFound
 from .forms import AdapterForm, DescriptionForm, WorkspaceForm
 from .listing import ListQuery
@@ -34,6 +34,7 @@ from .times import absolute_element, time_element
 
 bp = Blueprint("pages", __name__)
 PAGE_SIZES = (25, 50, 100)
+ADAPTER_HISTORY_SHOWN = 5  # an adapter's newest changes on its page; the rest a link away
 LIST_DEFAULTS = ListQuery(page=1, page_size=50, sort="-created_at")
 LISTING_KEYS = ("q", "finetuning_type", "model", "enabled", "sort", "page", "page_size")
 FILTER_KEYS = ("finetuning_type", "model", "enabled")
@@ -296,9 +297,11 @@ def _adapter_page(adapter: Adapter, status: int = 200,
                   description_form: DescriptionForm | None = None) -> Response:
     description_form = description_form or DescriptionForm(data={
         "description": adapter.description})
+    history = activity.list_events(adapter.workspace, 1, ADAPTER_HISTORY_SHOWN,
+                                   adapter=adapter.name)
     return htmx.render("adapters/detail.html", {}, status, adapter=adapter,
                        workspace=adapter.workspace, snippets=snippets.for_adapter(adapter),
-                       description_form=description_form)
+                       description_form=description_form, history=history)
 
 
 @bp.get("/workspaces/<workspace>/adapters/<name>")

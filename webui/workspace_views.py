@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from . import auth, rules, workspaces
+from . import activity, auth, listing, rules, workspaces
 from .forms import MemberForm, WorkspaceCreateForm
+from .listing import ListQuery
 from .models import Workspace
+from .views import PAGE_SIZES, _listing_response, _listing_url, _paging
 
 bp = Blueprint("workspace_pages", __name__)
+ACTIVITY_DEFAULTS = ListQuery(page=1, page_size=25, sort="-created_at")  # newest first
+ACTIVITY_KEYS = ("adapter", "actor", "kind", "page", "page_size")
+ACTIVITY_FRAGMENTS = {"activity-results": "workspaces/_activity_results.html"}
+bp.add_app_template_global(activity.KIND_TEXT, "activity_text")
+bp.add_app_template_global(activity.shown_changes, "activity_changes")
 
 
 @bp.route("/new-workspace", methods=["GET", "POST"])
@@ -92,3 +99,24 @@ def _change(workspace: str, principal: str, roles: list[str], add: bool):
     flash(f"'{principal}' now holds: {', '.join(roles)}" if not add
           else f"'{principal}' added to {workspace}.", "success")
     return redirect(url_for("workspace_pages.members", workspace=workspace), 303)
+
+
+@bp.get("/workspaces/<workspace>/activity")
+def activity_page(workspace: str):
+    """A workspace's history, newest first: every change of its adapters (deleted ones' too),
+    of itself and of its members; filtered by adapter, person and kind, a page at a time."""
+    if rules.check_workspace(workspace):
+        abort(404, f"There is no workspace called '{workspace}'.")
+    state = {key: request.args.get(key, "").strip() for key in ACTIVITY_KEYS}
+    problem = rules.check_activity_kind(state["kind"]) if state["kind"] else None
+    paging = _paging(state, listing.ADAPTERS, ACTIVITY_DEFAULTS)
+    page = activity.list_events(workspace, paging.page, paging.page_size,
+                                adapter=state["adapter"] or None, actor=state["actor"] or None,
+                                kind=None if problem else state["kind"] or None)
+    return _listing_response(
+        "workspaces/activity.html", ACTIVITY_FRAGMENTS,
+        _listing_url("workspace_pages.activity_page", state, ACTIVITY_DEFAULTS,
+                     workspace=workspace),
+        422 if problem else 200, workspace=workspace, state=state, page=page,
+        kind_error=problem and problem.msg, kinds=activity.KIND_CHOICES,
+        page_sizes=PAGE_SIZES, page_size_default=ACTIVITY_DEFAULTS.page_size)

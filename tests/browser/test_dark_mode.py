@@ -71,6 +71,7 @@ PAGES = {
     "new-errors": create_form_with_errors,
     "delete": "/workspaces/team/adapters/bot-0/delete",
     "members": "/workspaces/team/members",
+    "activity": "/workspaces/team/activity",
     "tokens": tokens_with_a_new_token,
     "api-docs": "/apis/docs",
     "not-found": "/workspaces/team/adapters/nope",
