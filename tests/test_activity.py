@@ -188,6 +188,9 @@ def test_the_activity_is_paged_and_filtered(client):
 
 @pytest.mark.parametrize(("params", "loc"), [
     ({"kind": "adapter.renamed"}, ["query", "kind"]),
+    ({"actor": "Not A User"}, ["query", "actor"]),
+    ({"actor": "nul\x00"}, ["query", "actor"]),
+    ({"adapter": "a" * 256}, ["query", "adapter"]),
     ({"since": "yesterday"}, ["query", "since"]),
     ({"until": "2026-13-01"}, ["query", "until"]),
     ({"page": 0}, ["query", "page"]),
@@ -279,15 +282,25 @@ def test_the_activity_page_filters_and_pages(client):
     assert one(past, ".past-end a")["href"] == f"{PAGE}?page=2"
 
 
-def test_a_bad_kind_is_422_at_its_field_and_a_bad_workspace_404(client):
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("kind", "<b>nope</b>", "'kind' must be one of"),
+    ("actor", "Bad Person", "'actor' may contain only"),
+    ("adapter", "no/slash", "may contain only"),
+    ("actor", "nul\x00", "must not contain NUL characters"),
+    ("actor", "x" * 65, "at most 64"),
+])
+def test_a_refused_filter_is_422_at_its_field_and_not_applied(client, key, value, message):
     client.post(f"{API}/default/adapters", json=valid_body())
-    refused = client.get(PAGE, query_string={"kind": "<b>nope</b>"})
+    refused = client.get(PAGE, query_string={key: value})
     assert refused.status_code == 422
-    assert one(refused, "#activity-kind")["aria-invalid"] == "true"
-    assert "'kind' must be one of" in text(one(refused, "#activity-kind-error"))
+    assert one(refused, f"#activity-{key}")["aria-invalid"] == "true"
+    assert message in text(one(refused, f"#activity-{key}-error"))
     assert text(one(refused, "title")).startswith("Error: ")
     assert "<b>nope" not in refused.get_data(as_text=True)
-    assert lines(refused) == ["local created adapter lora-a"]  # the kind is not applied
+    assert lines(refused) == ["local created adapter lora-a"]  # the filter is not applied
+
+
+def test_a_bad_workspace_name_is_404_on_the_page(client):
     assert client.get("/workspaces/Bad%20Space/activity").status_code == 404
 
 

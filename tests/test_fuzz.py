@@ -59,6 +59,8 @@ CONTRACT_ROUTES = {
     ("PUT", f"{ENTITIES}/{{workspace}}/members/{{principal}}"),
     ("DELETE", f"{ENTITIES}/{{workspace}}/members/{{principal}}"),
     ("GET", "/apis/auth/discovery"),
+    ("GET", "/apis/webui/v1/workspaces/{workspace}/activity"),
+    ("GET", "/apis/webui/v1/workspaces/{workspace}/adapters/{name}/activity"),
     ("POST", "/adapters"), ("GET", "/adapters"), ("GET", "/adapters/{name}"),
     ("PATCH", "/adapters/{name}"), ("DELETE", "/adapters/{name}"),
     ("POST", "/models/{model_name}/adapters"),

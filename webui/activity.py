@@ -14,10 +14,18 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import func, insert, select
 
-from . import queries  # which records through this module: read at call time
+from . import listing, queries  # queries records through this module: read at call time
 from .extensions import db
 from .models import ActivityEvent
-from .rules import ACTIVITY_KINDS, LABELS, format_timestamp
+from .rules import (
+    ACTIVITY_KINDS,
+    LABELS,
+    Violation,
+    check_activity_kind,
+    check_actor,
+    check_name,
+    format_timestamp,
+)
 
 # What an event is about; an adapter's and a member's events name it as their subject.
 ADAPTER_CREATED, ADAPTER_CHANGED, ADAPTER_DELETED = (
@@ -60,6 +68,34 @@ def record(workspace: str, kind: str, actor: str, at: datetime, subject: str | N
     db.session.connection().execute(insert(ActivityEvent.__table__), {
         "workspace": workspace, "kind": kind, "actor": actor, "at": at, "subject": subject,
         "changes": encode(changes)})
+
+
+FILTERS = ("adapter", "actor", "kind", "since", "until")
+
+
+def checked_filters(args: Any) -> tuple[dict[str, Any], list[tuple[str, Violation]]]:
+    """The filters given in ``args`` (blank ones left out), each checked by its rule: those
+    that pass, read (times as naive UTC), and the refused ones' problems."""
+    found: dict[str, Any] = {}
+    problems: list[tuple[str, Violation]] = []
+    checks = {"adapter": check_name, "actor": check_actor, "kind": check_activity_kind}
+    for key in FILTERS:
+        value = (args.get(key) or "").strip()
+        if not value:
+            continue
+        if key in checks:
+            problem = checks[key](value)
+        else:
+            try:
+                value, problem = listing.parse_timestamp(value, key), None
+            except listing.FilterError:
+                problem = Violation(f"'{key}' must be an ISO 8601 time, e.g. "
+                                    "2026-01-01T00:00:00Z", "datetime_parsing")
+        if problem:
+            problems.append((key, problem))
+        else:
+            found[key] = value
+    return found, problems
 
 
 def adapter_kind(kind: str) -> bool:

@@ -17,7 +17,6 @@ from .api import ROUTE_OPTIONS
 from .errors import ApiError
 
 bp = Blueprint("activity_api", __name__, url_prefix="/apis/webui/v1/workspaces/<workspace>")
-FILTERS = ("adapter", "actor", "kind", "since", "until")
 
 
 def _events(workspace: str, adapter: str | None) -> Any:
@@ -27,29 +26,19 @@ def _events(workspace: str, adapter: str | None) -> Any:
         errors.insert(0, rules.error_entry(("path", "workspace"), problem))
     if adapter is not None and (problem := rules.check_name(adapter)):
         errors.append(rules.error_entry(("path", "name"), problem))
-    given = {key: request.args.get(key) for key in FILTERS if request.args.get(key)}
-    if adapter is not None:
-        given["adapter"] = adapter
-    if "kind" in given and (problem := rules.check_activity_kind(given["kind"])):
-        errors.append(rules.error_entry(("query", "kind"), problem))
-    for key in ("since", "until"):
-        if key in given:
-            try:
-                given[key] = listing.parse_timestamp(given[key], key)
-            except listing.FilterError:
-                errors.append(rules.error_entry(("query", key), rules.Violation(
-                    f"'{key}' must be an ISO 8601 time, e.g. 2026-01-01T00:00:00Z",
-                    "datetime_parsing")))
+    filters, problems = activity.checked_filters(request.args)
+    errors += [rules.error_entry(("query", key), problem) for key, problem in problems]
     if errors:
         raise ApiError(422, errors)
-    page = activity.list_events(workspace, paging.page, paging.page_size, **given)
-    body: dict[str, Any] = {
+    if adapter is not None:
+        filters["adapter"] = adapter
+    page = activity.list_events(workspace, paging.page, paging.page_size, **filters)
+    return jsonify({
         "data": [activity.event_json(event) for event in page.items],
         "pagination": {"page": page.page, "page_size": page.page_size,
                        "current_page_size": len(page.items), "total_pages": page.total_pages,
                        "total_results": page.total},
-    }
-    return jsonify(body)
+    })
 
 
 @bp.get("/activity", **ROUTE_OPTIONS)

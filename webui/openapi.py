@@ -304,6 +304,54 @@ def _workspace_paths() -> dict[str, Any]:
     }
 
 
+def _activity_schemas() -> dict[str, Any]:
+    """The activity history's bodies: an event, and a page of them."""
+    value = {"type": ["string", "integer", "boolean", "object", "null"]}
+    event = {"id": {"type": "integer"}, "at": _TIME, "actor": {"type": "string"},
+             "workspace": {"type": "string"}, "kind": {"enum": list(rules.ACTIVITY_KINDS)},
+             "subject": {"type": ["string", "null"]},
+             "changes": {"type": "object", "additionalProperties": {
+                 "type": "object", "required": ["old", "new"],
+                 "properties": {"old": value, "new": value}}}}
+    page = _envelope_schemas()["AdapterPage"]
+    return {
+        "ActivityEvent": {"type": "object", "properties": event, "required": list(event)},
+        "ActivityPage": {"type": "object", "required": ["data", "pagination"], "properties": {
+            "data": {"type": "array", "items": _ref("ActivityEvent")},
+            "pagination": page["properties"]["pagination"]}},
+    }
+
+
+def _activity_paths() -> dict[str, Any]:
+    """The activity history's routes (this app's own, beside NeMo's)."""
+    base = "/apis/webui/v1/workspaces/{workspace}"
+    workspace = _path_param("workspace", _NAME)
+    text = {"type": "string"}
+    filters = [
+        *_list_params()[:2],  # page and page_size
+        {"name": "adapter", "in": "query", "schema": text,
+         "description": "only this adapter's events (a deleted one's too)"},
+        {"name": "actor", "in": "query", "schema": text,
+         "description": "only the changes of this username ('local' with sign-in off)"},
+        {"name": "kind", "in": "query", "schema": {"enum": list(rules.ACTIVITY_KINDS)}},
+        {"name": "since", "in": "query", "schema": _TIME, "description": "at or after"},
+        {"name": "until", "in": "query", "schema": _TIME, "description": "before"},
+    ]
+    answer = ("200", "A page of events, newest first", "ActivityPage")
+    return {
+        f"{base}/activity": {
+            "parameters": [workspace],
+            "get": _operation("listActivity", "A workspace's activity history", answer,
+                              (422,), parameters=filters),
+        },
+        f"{base}/adapters/{{name}}/activity": {
+            "parameters": [workspace, _path_param("name", _NAME)],
+            "get": _operation("listAdapterActivity", "One adapter's activity history", answer,
+                              (422,), parameters=[p for p in filters if p["name"] != "adapter"]),
+        },
+    }
+
+
 def _with_credentials(paths: dict[str, Any]) -> dict[str, Any]:
     """Every operation of ``paths`` takes a Bearer token (when sign-in is on) and may answer
     401 or 403."""
@@ -326,7 +374,7 @@ def _with_body_checks(paths: dict[str, Any]) -> dict[str, Any]:
 
 def build_document() -> dict[str, Any]:
     """The whole document."""
-    paths = _with_credentials({**_paths(), **_workspace_paths()})
+    paths = _with_credentials({**_paths(), **_workspace_paths(), **_activity_paths()})
     paths["/apis/auth/discovery"] = {"get": {
         **_operation("authDiscovery", "Whether this server asks for credentials",
                      ("200", "The answer", "Discovery"), ()), "security": []}}
@@ -336,7 +384,8 @@ def build_document() -> dict[str, Any]:
         "info": {"title": "webui adapters API", "version": "2"},
         "paths": paths,
         "components": {
-            "schemas": {**_adapter_schemas(), **_envelope_schemas(), **_workspace_schemas()},
+            "schemas": {**_adapter_schemas(), **_envelope_schemas(), **_workspace_schemas(),
+                        **_activity_schemas()},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "An API token: wui_…"}},
         },

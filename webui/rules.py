@@ -533,6 +533,13 @@ def check_activity_kind(value: object) -> Violation | None:
     return None
 
 
+def check_actor(value: object) -> Violation | None:
+    """Who made a change: a username, or 'local' (sign-in off)."""
+    if value == LOCAL:
+        return None
+    return check_username(value, "'actor'")
+
+
 # --- times ---------------------------------------------------------------------------------
 
 

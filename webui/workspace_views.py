@@ -108,15 +108,13 @@ def activity_page(workspace: str):
     if rules.check_workspace(workspace):
         abort(404, f"There is no workspace called '{workspace}'.")
     state = {key: request.args.get(key, "").strip() for key in ACTIVITY_KEYS}
-    problem = rules.check_activity_kind(state["kind"]) if state["kind"] else None
+    filters, problems = activity.checked_filters(state)  # a refused one is not applied
     paging = _paging(state, listing.ADAPTERS, ACTIVITY_DEFAULTS)
-    page = activity.list_events(workspace, paging.page, paging.page_size,
-                                adapter=state["adapter"] or None, actor=state["actor"] or None,
-                                kind=None if problem else state["kind"] or None)
+    page = activity.list_events(workspace, paging.page, paging.page_size, **filters)
     return _listing_response(
         "workspaces/activity.html", ACTIVITY_FRAGMENTS,
         _listing_url("workspace_pages.activity_page", state, ACTIVITY_DEFAULTS,
                      workspace=workspace),
-        422 if problem else 200, workspace=workspace, state=state, page=page,
-        kind_error=problem and problem.msg, kinds=activity.KIND_CHOICES,
+        422 if problems else 200, workspace=workspace, state=state, page=page,
+        errors={key: problem.msg for key, problem in problems}, kinds=activity.KIND_CHOICES,
         page_sizes=PAGE_SIZES, page_size_default=ACTIVITY_DEFAULTS.page_size)
