@@ -6,7 +6,7 @@ PostgreSQL (the `app` fixture)."""
 from __future__ import annotations
 
 import pytest
-from conftest import API, PASSWORD, valid_body
+from conftest import API, PASSWORD, signed_in, valid_body
 from htmlquery import every, one, text, texts
 from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
@@ -209,13 +209,20 @@ def test_a_bad_workspace_or_adapter_name_is_422(client):
     assert response.get_json()["detail"][0]["loc"] == ["path", "name"]
 
 
-@pytest.mark.parametrize("app_config", [{"WEBUI_AUTH": "on"}])
-def test_a_viewer_may_read_the_activity_and_an_outsider_may_not(app, client):
+@pytest.fixture
+def research(app) -> None:
+    """Sign-in on: 'research', made by its owner, with a Viewer; and an outsider."""
     with app.app_context():
         for name in ("owner", "viewer", "outsider"):
             accounts.create_user(name, PASSWORD)
         workspaces.create_workspace("research", None, "owner")
         workspaces.set_member("research", "viewer", ["Viewer"], "owner", add=True)
+        db.session.remove()
+
+
+@pytest.mark.parametrize("app_config", [{"WEBUI_AUTH": "on"}])
+def test_a_viewer_may_read_the_activity_and_an_outsider_may_not(app, client, research):
+    with app.app_context():
         queries.create_adapter("research", valid_body(), "owner")
         tokens = {name: accounts.create_token(accounts.existing_user(name), "t")[0]
                   for name in ("viewer", "outsider")}
@@ -318,15 +325,7 @@ def test_the_adapter_page_shows_its_newest_changes_and_leads_to_the_rest(client)
 
 
 @pytest.mark.parametrize("app_config", [{"WEBUI_AUTH": "on"}])
-def test_a_viewer_may_open_the_activity_page_and_an_outsider_may_not(app, client):
-    from conftest import signed_in
-
-    with app.app_context():
-        for name in ("owner", "viewer", "outsider"):
-            accounts.create_user(name, PASSWORD)
-        workspaces.create_workspace("research", None, "owner")
-        workspaces.set_member("research", "viewer", ["Viewer"], "owner", add=True)
-        db.session.remove()
+def test_a_viewer_may_open_the_activity_page_and_an_outsider_may_not(app, client, research):
     signed_in(client, "viewer")
     seen = client.get("/workspaces/research/activity")
     assert seen.status_code == 200
