@@ -335,3 +335,14 @@ def test_a_viewer_may_open_the_activity_page_and_an_outsider_may_not(app, client
     other = app.test_client()
     signed_in(other, "outsider")
     assert other.get("/workspaces/research/activity").status_code == 403
+
+
+def test_the_adapter_page_does_not_repeat_its_values_in_its_creation(client):
+    """The details show the adapter's values once; its History says it was created, by whom,
+    without listing them again (the workspace's activity does list them)."""
+    client.post(f"{API}/default/adapters", json=valid_body(name="lora-a", description="Once"))
+    page = client.get("/workspaces/default/adapters/lora-a")
+    history = one(page, "section[aria-labelledby=history-title]")
+    assert lines(history) == ["local created adapter"]
+    assert every(history, ".changes") == []
+    assert "Once" in texts(client.get(PAGE), ".timeline .changes dd")
