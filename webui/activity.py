@@ -27,19 +27,11 @@ from .rules import (
     format_timestamp,
 )
 
-# What an event is about; an adapter's and a member's events name it as their subject.
-ADAPTER_CREATED, ADAPTER_CHANGED, ADAPTER_DELETED = (
-    "adapter.created", "adapter.changed", "adapter.deleted")
-WORKSPACE_CREATED, WORKSPACE_CHANGED, WORKSPACE_DELETED = (
-    "workspace.created", "workspace.changed", "workspace.deleted")
-MEMBER_ADDED, MEMBER_CHANGED, MEMBER_REMOVED = (
-    "member.added", "member.changed", "member.removed")
-KINDS = (ADAPTER_CREATED, ADAPTER_CHANGED, ADAPTER_DELETED, WORKSPACE_CREATED,
-         WORKSPACE_CHANGED, WORKSPACE_DELETED, MEMBER_ADDED, MEMBER_CHANGED, MEMBER_REMOVED)
-assert KINDS == ACTIVITY_KINDS
-# An adapter's fields an event records, in the contract's order.
-ADAPTER_FIELDS = ("model", "fileset", "finetuning_type", "description", "enabled",
-                  "lora_config")
+# What an event is about (the kinds are the rules'); an adapter's and a member's events name
+# it as their subject.
+KINDS = ACTIVITY_KINDS
+(ADAPTER_CREATED, ADAPTER_CHANGED, ADAPTER_DELETED, WORKSPACE_CREATED, WORKSPACE_CHANGED,
+ WORKSPACE_DELETED, MEMBER_ADDED, MEMBER_CHANGED, MEMBER_REMOVED) = KINDS
 
 
 def changed(old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -57,17 +49,12 @@ def adapter_values(row: Any) -> dict[str, Any]:
             "lora_config": None if rank is None else {"alpha": alpha, "rank": rank}}
 
 
-def encode(changes: dict[str, dict[str, Any]] | None) -> str:
-    """The changes as stored."""
-    return json.dumps(changes or {}, separators=(",", ":"))
-
-
 def record(workspace: str, kind: str, actor: str, at: datetime, subject: str | None = None,
            changes: dict[str, dict[str, Any]] | None = None) -> None:
     """Append one event, inside the caller's transaction (which commits it with the change)."""
     db.session.connection().execute(insert(ActivityEvent.__table__), {
         "workspace": workspace, "kind": kind, "actor": actor, "at": at, "subject": subject,
-        "changes": encode(changes)})
+        "changes": json.dumps(changes or {}, separators=(",", ":"))})
 
 
 FILTERS = ("adapter", "actor", "kind", "since", "until")
