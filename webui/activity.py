@@ -9,6 +9,7 @@ its event and no event without its change; the table refuses to update or delete
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -41,11 +42,12 @@ def changed(old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[str, Any
             for field in dict.fromkeys([*old, *new]) if old.get(field) != new.get(field)}
 
 
-def adapter_values(row: Any) -> dict[str, Any]:
-    """The fields of a stored adapter (a row or a model) an event records."""
-    rank, alpha = row.lora_rank, row.lora_alpha
-    return {"model": row.model, "fileset": row.fileset, "finetuning_type": row.finetuning_type,
-            "description": row.description, "enabled": row.enabled,
+def adapter_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields an event records of an adapter's stored columns (by name)."""
+    rank, alpha = row["lora_rank"], row["lora_alpha"]
+    return {"model": row["model"], "fileset": row["fileset"],
+            "finetuning_type": row["finetuning_type"], "description": row["description"],
+            "enabled": row["enabled"],
             "lora_config": None if rank is None else {"alpha": alpha, "rank": rank}}
 
 
@@ -75,9 +77,8 @@ def checked_filters(args: Any) -> tuple[dict[str, Any], list[tuple[str, Violatio
         else:
             try:
                 value, problem = listing.parse_timestamp(value, key), None
-            except listing.FilterError:
-                problem = Violation(f"'{key}' must be an ISO 8601 time, e.g. "
-                                    "2026-01-01T00:00:00Z", "datetime_parsing")
+            except listing.FilterError as error:  # the list filters' own message
+                problem = Violation(str(error), "datetime_parsing")
         if problem:
             problems.append((key, problem))
         else:

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from . import activity, listing, rules
-from .api import ROUTE_OPTIONS
+from .api import ROUTE_OPTIONS, pagination
 from .errors import ApiError
 
 bp = Blueprint("activity_api", __name__, url_prefix="/apis/webui/v1/workspaces/<workspace>")
@@ -33,12 +33,8 @@ def _events(workspace: str, adapter: str | None) -> Any:
     if adapter is not None:
         filters["adapter"] = adapter
     page = activity.list_events(workspace, paging.page, paging.page_size, **filters)
-    return jsonify({
-        "data": [activity.event_json(event) for event in page.items],
-        "pagination": {"page": page.page, "page_size": page.page_size,
-                       "current_page_size": len(page.items), "total_pages": page.total_pages,
-                       "total_results": page.total},
-    })
+    return jsonify({"data": [activity.event_json(event) for event in page.items],
+                    "pagination": pagination(page)})
 
 
 @bp.get("/activity", **ROUTE_OPTIONS)

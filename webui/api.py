@@ -56,6 +56,13 @@ def _read_body(workspace: str, parse: Parser) -> Any:
     return values
 
 
+def pagination(page: queries.Page) -> dict[str, int]:
+    """Where a page of a list stands, as every list route answers it."""
+    return {"page": page.page, "page_size": page.page_size,
+            "current_page_size": len(page.items), "total_pages": page.total_pages,
+            "total_results": page.total}
+
+
 def _not_found(workspace: str, name: str) -> ApiError:
     return ApiError(404, queries.not_found_message(workspace, name))
 
@@ -117,13 +124,7 @@ def list_adapters(workspace: str):
     page = queries.list_adapters(workspace, query)
     body: dict[str, Any] = {
         "data": [adapter_json(adapter) for adapter in page.items],
-        "pagination": {
-            "page": page.page,
-            "page_size": page.page_size,
-            "current_page_size": len(page.items),
-            "total_pages": page.total_pages,
-            "total_results": page.total,
-        },
+        "pagination": pagination(page),
         "sort": query.sort,
     }
     if query.filter is not None:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from . import auth, listing, rules, workspaces
-from .api import ROUTE_OPTIONS, read_json
+from .api import ROUTE_OPTIONS, pagination, read_json
 from .errors import ApiError
 from .models import Workspace
 
@@ -82,9 +82,7 @@ def list_workspaces():
     page = workspaces.list_workspaces(None if who.platform_admin else who.username, query)
     body: dict[str, Any] = {
         "data": [workspaces.workspace_json(workspace) for workspace in page.items],
-        "pagination": {"page": page.page, "page_size": page.page_size,
-                       "current_page_size": len(page.items), "total_pages": page.total_pages,
-                       "total_results": page.total},
+        "pagination": pagination(page),
         "sort": query.sort,
     }
     if query.filter is not None:

@@ -146,8 +146,7 @@ def create_adapter(workspace: str, values: dict[str, Any], actor: str = LOCAL) -
             _touch_workspace(workspace, 1, row["updated_at"], actor, row["model"],
                              row["finetuning_type"])
             activity.record(workspace, activity.ADAPTER_CREATED, actor, row["updated_at"],
-                            row["name"], activity.changed({}, activity.adapter_values(
-                                Adapter(**row))))
+                            row["name"], activity.changed({}, activity.adapter_values(row)))
             db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -199,12 +198,12 @@ def update_adapter(
         db.session.connection().execute(
             table.update().where(table.c.id == row.id).values(written))
         _touch_workspace(workspace, 0, stamp, actor)
-        after = Adapter(**(row._asdict() | written))
+        after = row._asdict() | written
         activity.record(workspace, activity.ADAPTER_CHANGED, actor, stamp, name,
-                        activity.changed(activity.adapter_values(row),
+                        activity.changed(activity.adapter_values(row._mapping),
                                          activity.adapter_values(after)))
         db.session.commit()
-    return after
+    return Adapter(**after)
 
 
 def _locked_adapter(workspace: str, name: str, model: str | None) -> Any:
@@ -235,7 +234,7 @@ def delete_adapter(workspace: str, name: str, model: str | None = None,
         stamp = utcnow()
         _touch_workspace(workspace, -1, stamp, actor, row.model, row.finetuning_type)
         activity.record(workspace, activity.ADAPTER_DELETED, actor, stamp, name,
-                        activity.changed(activity.adapter_values(row), {}))
+                        activity.changed(activity.adapter_values(row._mapping), {}))
         db.session.commit()
     return True
 
