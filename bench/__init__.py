@@ -48,7 +48,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 
 # Bump when the seeded rows change, so cached files are not reused.
-SEED_VERSION = 2  # 2: the search index compacted after the load
+SEED_VERSION = 3  # 2: the search index compacted after the load; 3: the activity history
 ONE = "one"  # every adapter in one workspace
 SPREAD = "spread"  # adapters spread over 100 workspaces
 LAYOUT_LABELS = {ONE: "one workspace", SPREAD: "100 workspaces"}

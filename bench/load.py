@@ -105,8 +105,12 @@ def app_kinds(size: int, layout: str) -> list[Kind]:
                       200)
     html_listing = Kind("html_listing", "(d) HTML listing", "GET",
                         f"/workspaces/{workspace}/adapters", 200)
+    activity = [Kind("html_activity", "(i) HTML activity page", "GET",
+                     f"/workspaces/{workspace}/activity", 200),
+                Kind("api_activity", "(i) API activity, page 1", "GET",
+                     f"/apis/webui/v1/workspaces/{workspace}/activity", 200)]
     if layout == SPREAD:
-        return [list_page1, html_listing]
+        return [list_page1, html_listing, *activity]
     last_page = max(1, math.ceil(size / PAGE_SIZE))
     like = urllib.parse.urlencode({"filter[name][$like]": "00012", "sort": "-updated_at"})
     shown = f"adapter-{min(500, size - 1):07d}"
@@ -117,6 +121,7 @@ def app_kinds(size: int, layout: str) -> list[Kind]:
         Kind("list_like_sort", "(c) API list, $like filter + sort", "GET",
              f"{API}/{workspace}/adapters?{like}", 200),
         html_listing,
+        *activity,
         Kind("html_adapter", "(e) HTML adapter page", "GET",
              f"/workspaces/{workspace}/adapters/{shown}", 200),
         Kind("validate", "(f) per-field validation (name)", "POST",

@@ -37,6 +37,16 @@ COUNTER_TABLES = {
                          "(model, workspace, finetuning_type, adapter_count) "
                          "SELECT model, workspace, finetuning_type, COUNT(*) FROM adapters "
                          "GROUP BY model, workspace, finetuning_type",
+    # each adapter's creation in the activity history, as the app records it (names, models
+    # and filesets hold no quote or backslash, so the JSON is written as text on either side)
+    "activity_events": "INSERT INTO activity_events (at, actor, workspace, kind, subject, "
+                       "changes) SELECT created_at, 'bench', workspace, 'adapter.created', "
+                       "name, '{\"model\":{\"old\":null,\"new\":\"' || model || "
+                       "'\"},\"fileset\":{\"old\":null,\"new\":\"' || fileset || "
+                       "'\"},\"finetuning_type\":{\"old\":null,\"new\":\"' || "
+                       "finetuning_type || '\"},\"enabled\":{\"old\":null,\"new\":' || "
+                       "CASE WHEN enabled THEN 'true' ELSE 'false' END || '}}' "
+                       "FROM adapters ORDER BY id",
 }
 # Tables the seeding knows need nothing (or are the app's own bookkeeping).
 # People and their credentials start empty on purpose (sign-in off needs none; the sign-in
