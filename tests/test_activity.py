@@ -346,3 +346,25 @@ def test_the_adapter_page_does_not_repeat_its_values_in_its_creation(client):
     assert lines(history) == ["local created adapter"]
     assert every(history, ".changes") == []
     assert "Once" in texts(client.get(PAGE), ".timeline .changes dd")
+
+
+def test_past_the_cap_the_count_says_more_than(client, monkeypatch):
+    """A busy workspace's events are counted up to activity.COUNT_MOST, then "more than", on
+    the page, the adapter page and in the API; the pages stop there."""
+    monkeypatch.setattr(activity, "COUNT_MOST", 4)
+    client.post(f"{API}/default/adapters", json=valid_body(name="lora-a"))
+    for number in range(5):
+        client.patch(f"{API}/default/adapters/lora-a", json={"description": f"Take {number}"})
+    page = client.get(PAGE, query_string={"page_size": 25})
+    assert text(one(page, "#activity-count")) == "1–4 of more than 4 changes, newest first"
+    assert len(every(page, ".timeline .event")) == 4
+    assert "Only the newest 4" in page.get_data(as_text=True)
+    adapter = client.get("/workspaces/default/adapters/lora-a")
+    assert text(one(adapter, "section[aria-labelledby=history-title] p > a")) == (
+        "All more than 4 changes of lora-a")
+    listed = client.get(f"{ACTIVITY}/default/activity", query_string={"page_size": 3,
+                                                                      "page": 2}).get_json()
+    assert listed["pagination"] == {"page": 2, "page_size": 3, "current_page_size": 1,
+                                    "total_pages": 2, "total_results": 4}
+    monkeypatch.setattr(activity, "COUNT_MOST", 1000)
+    assert text(one(client.get(PAGE), "#activity-count")) == "1–6 of 6 changes, newest first"

@@ -91,12 +91,19 @@ def adapter_kind(kind: str) -> bool:
     return kind.startswith("adapter.")
 
 
+# A workspace's events are counted up to this many, then "more than": an exact count of a
+# busy workspace's million events took 330 ms a page under load (p50, served). The pages
+# stop there too, the newest first (a filter finds older ones).
+COUNT_MOST = 1000
+
+
 def list_events(workspace: str, page: int, page_size: int, adapter: str | None = None,
                 actor: str | None = None, kind: str | None = None,
                 since: datetime | None = None, until: datetime | None = None) -> queries.Page:
     """A workspace's events, newest first, a page at a time: with ``adapter``, only that
     adapter's (a deleted one's too), and only those of ``actor``, of ``kind``, at or after
-    ``since`` and before ``until``."""
+    ``since`` and before ``until``. Counted up to COUNT_MOST (``capped`` says there are
+    more)."""
     table = ActivityEvent.__table__
     conditions = [table.c.workspace == workspace]
     if adapter is not None:
@@ -110,10 +117,15 @@ def list_events(workspace: str, page: int, page_size: int, adapter: str | None =
         conditions.append(table.c.at >= since)
     if until is not None:
         conditions.append(table.c.at < until)
-    total = db.session.scalar(select(func.count()).select_from(table).where(*conditions))
-    rows = db.session.execute(select(table).where(*conditions).order_by(table.c.id.desc())
-                              .offset((page - 1) * page_size).limit(page_size)).all()
-    return queries.Page(rows, total, page, page_size)
+    counted = db.session.scalar(select(func.count()).select_from(
+        select(table.c.id).where(*conditions).limit(COUNT_MOST + 1).subquery()))
+    total = min(counted, COUNT_MOST)
+    offset = (page - 1) * page_size
+    limit = min(page_size, total - offset)  # the pages stop at the cap
+    rows = [] if limit <= 0 else db.session.execute(
+        select(table).where(*conditions).order_by(table.c.id.desc())
+        .offset(offset).limit(limit)).all()
+    return queries.Page(rows, total, page, page_size, counted > COUNT_MOST)
 
 
 def event_json(event: Any) -> dict[str, Any]:
